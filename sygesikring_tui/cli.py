@@ -1,0 +1,94 @@
+"""The ``sygesikring-tui`` command: launch the desk app, build training data, list workarounds.
+
+Importing this module never imports Textual: the UI is imported only when launched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from . import i18n, logs, paths
+from .store import StoreError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TRAINING_TASKS = 5000
+DEFAULT_SEED = 2024
+
+
+def store_error_text(exc: StoreError) -> str:
+    return i18n.t(f"store.{exc.code}", path=str(exc.path), detail=exc.detail)
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="sygesikring-tui", description="Sygesikring desk app for Borgerservice")
+    ap.add_argument("--lang", choices=i18n.LANGUAGES, help="UI language (default: da)")
+    ap.add_argument("--store", type=Path, help="case store file (default: the training store)")
+    sub = ap.add_subparsers(dest="command")
+    tr = sub.add_parser("training", help="(re)build a synthetic training store")
+    tr.add_argument("--tasks", type=int, default=DEFAULT_TRAINING_TASKS)
+    tr.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    tr.add_argument("--path", type=Path, help="store file (default: the default training store)")
+    sub.add_parser("workarounds", help="print the workaround catalogue")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.lang:
+        i18n.set_language(args.lang)
+    try:
+        if args.command == "training":
+            return cmd_training(args)
+        if args.command == "workarounds":
+            return cmd_workarounds(args)
+        return cmd_launch(args)
+    except StoreError as exc:
+        print(store_error_text(exc), file=sys.stderr)
+        return 2
+
+
+def cmd_training(args: argparse.Namespace) -> int:
+    from . import training
+
+    path = args.path or paths.default_training_store()
+    if args.tasks < 0:
+        print("--tasks must be 0 or more", file=sys.stderr)
+        return 2
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r{done:>9,} / {total:,} opgaver", end="", file=sys.stderr, flush=True)
+
+    stats = training.build(path, tasks=args.tasks, seed=args.seed, progress=progress)
+    print(file=sys.stderr)
+    print(f"Træningsdatabase: {path} ({stats})")
+    return 0
+
+
+def cmd_workarounds(args: argparse.Namespace) -> int:
+    from .catalogue import load_catalogue
+
+    cat = load_catalogue()
+    for line in cat.table_lines(i18n.language()):
+        print(line)
+    return 0
+
+
+def cmd_launch(args: argparse.Namespace) -> int:
+    from . import training
+
+    logs.setup()
+    path = args.store or paths.default_training_store()
+    if args.store is None and not path.exists():
+        print(f"Bygger træningsdatabase {path} ...", file=sys.stderr)
+        training.build(path, tasks=DEFAULT_TRAINING_TASKS, seed=DEFAULT_SEED)
+    from screens.app import run_app  # the UI, imported only now
+
+    return run_app(store_path=path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

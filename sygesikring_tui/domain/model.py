@@ -1,0 +1,388 @@
+"""The domain model: plain, typed dataclasses with a JSON codec.
+
+Everything the desk store holds about a person is gathered in :class:`PersonState`, the
+unit that operations change, that the server versions and that a pull delivers. Dates are
+``datetime.date``; timestamps are ISO strings made by the client when an operation is
+created, so applying an operation is deterministic on the desk and on the server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+# --- codes -----------------------------------------------------------------------------
+
+
+class Sex(StrEnum):
+    MALE = "M"
+    FEMALE = "F"
+
+
+class RelationKind(StrEnum):
+    """A relation seen from the person who holds it: ``other`` is my <kind>."""
+
+    SPOUSE = "spouse"
+    COHABITANT = "cohabitant"
+    PARENT = "parent"  # other is my parent
+    CHILD = "child"  # other is my child
+    RESIDENCE_PARENT = "residence_parent"  # other is the parent I live with (bopælsforælder)
+    RESIDENCE_CHILD = "residence_child"  # other is a child living with me
+    GUARDIAN = "guardian"  # other is my guardian (værge)
+    WARD = "ward"  # other is under my guardianship
+
+
+class CardStatus(StrEnum):
+    ORDERED = "ordered"
+    PRODUCED = "produced"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class ChoiceStatus(StrEnum):
+    APPROVED = "approved"
+    PROVISIONAL = "provisional"  # dispensation pending, stands approved for 14 days (2.6.1)
+    MISSING = "missing"  # "manglende lægevalg" (2.7.3)
+    ENDED = "ended"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+# CPR person status codes (DOMAIN.md)
+CPR_STATUS = {
+    "01": "active",
+    "03": "active_special_road",
+    "05": "greenland",
+    "07": "greenland_special",
+    "20": "no_address",
+    "30": "annulled",
+    "50": "deleted",
+    "60": "changed_number",
+    "70": "missing",
+    "80": "emigrated",
+    "90": "dead",
+}
+
+# Insurance groups (sikringsgrupper) known to the rules.
+GROUPS = {1: "group1", 2: "group2", 4: "prison", 5: "military", 6: "institution", 7: "emigrated",
+          8: "ceased", 9: "deceased"}
+
+# --- records ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    postcode: str
+    city: str
+    municipality_code: int
+    lat: float
+    lon: float
+
+    def same_place(self, other: Address | None) -> bool:
+        return other is not None and (self.street, self.postcode) == (other.street, other.postcode)
+
+
+@dataclass(frozen=True)
+class AddressEntry:
+    """One line of the address history: lived at ``address`` from ``start``."""
+
+    start: date
+    address: Address
+    supplementary: bool = False  # a supplementary address (2.5.1 / 2.7.6)
+
+
+@dataclass(frozen=True)
+class Person:
+    cpr: str
+    name: str
+    birth_date: date
+    sex: Sex
+    address: Address
+    cpr_status: str = "01"
+    luna_known: bool = True
+    supplementary_address: str | None = None
+    name_changed_on: date | None = None
+    married_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Relation:
+    kind: RelationKind
+    other_cpr: str
+    other_name: str
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class CprNumberChange:
+    """Renumbering: ``old_cpr`` became ``new_cpr`` on ``changed_on``."""
+
+    old_cpr: str
+    new_cpr: str
+    changed_on: date
+
+
+@dataclass(frozen=True)
+class GroupRegistration:
+    id: str
+    group: int
+    effective: date
+    end: date | None = None
+    reason: str = ""
+
+    def status(self, today: date) -> str:
+        if self.effective > today:
+            return "future"
+        if self.end is not None and self.end <= today:
+            return "previous"
+        return "current"
+
+
+@dataclass(frozen=True)
+class Fee:
+    paid: bool
+    amount: int = 0  # kroner
+    reason: str = ""  # why free, or why paid
+
+
+@dataclass(frozen=True)
+class Provider:
+    provider_number: str
+    practice_name: str
+    open: bool
+    municipality_code: int
+    lat: float
+    lon: float
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class DoctorChoice:
+    id: str
+    provider_number: str
+    practice_name: str
+    reason: str
+    effective: date
+    end: date | None = None
+    status: ChoiceStatus = ChoiceStatus.APPROVED
+    forced: bool = False
+    force_rule: str | None = None
+    fee: Fee = field(default_factory=lambda: Fee(False, 0, ""))
+    provisional_until: date | None = None
+
+    def state(self, today: date) -> str:
+        if self.effective > today:
+            return "future"
+        if self.end is not None and self.end <= today:
+            return "previous"
+        return "current"
+
+
+@dataclass(frozen=True)
+class HealthCard:
+    id: str
+    status: CardStatus
+    ordered_on: date
+    fee: Fee
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CprEvent:
+    id: str
+    code: str
+    event_date: date
+    received: date
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    cpr: str
+    event_code: str
+    event_id: str | None
+    received: date
+    due: date
+    status: TaskStatus = TaskStatus.OPEN
+    assignee: str | None = None
+    closed_reason: str | None = None
+    workaround_id: str | None = None  # suggested wizard, from the catalogue
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    created: str  # ISO timestamp
+    author: str
+    text: str
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    id: str
+    created: str
+    text: str
+    due: date | None = None
+    done: str | None = None  # ISO timestamp when ticked off
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: str
+    action: str
+    detail: str
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PersonState:
+    """Everything held about one person; the unit operations change and sync moves."""
+
+    person: Person
+    version: int = 0
+    relations: tuple[Relation, ...] = ()
+    addresses: tuple[AddressEntry, ...] = ()
+    cpr_changes: tuple[CprNumberChange, ...] = ()
+    groups: tuple[GroupRegistration, ...] = ()
+    doctors: tuple[DoctorChoice, ...] = ()
+    cards: tuple[HealthCard, ...] = ()
+    events: tuple[CprEvent, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    notes: tuple[Note, ...] = ()
+    followups: tuple[FollowUp, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+    training: bool = False
+
+    @property
+    def cpr(self) -> str:
+        return self.person.cpr
+
+    # -- derived views ------------------------------------------------------------------
+    def current_group(self, today: date) -> GroupRegistration | None:
+        cur = [g for g in self.groups if g.status(today) == "current"]
+        return max(cur, key=lambda g: g.effective) if cur else None
+
+    def future_groups(self, today: date) -> list[GroupRegistration]:
+        return sorted((g for g in self.groups if g.status(today) == "future"), key=lambda g: g.effective)
+
+    def current_doctor(self, today: date) -> DoctorChoice | None:
+        cur = [d for d in self.doctors if d.state(today) == "current" and d.status != ChoiceStatus.ENDED]
+        return max(cur, key=lambda d: d.effective) if cur else None
+
+    def relations_of(self, *kinds: RelationKind) -> list[Relation]:
+        return [r for r in self.relations if r.kind in kinds]
+
+    def open_tasks(self) -> list[Task]:
+        return [t for t in self.tasks if t.status == TaskStatus.OPEN]
+
+    def task(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One change to one person, as written to the outbox and pushed to the server.
+
+    ``op_id`` is a client-made UUID and the idempotency key; ``base_version`` is the
+    person's version the operation was made against.
+    """
+
+    op_id: str
+    kind: str
+    cpr: str
+    payload: dict[str, Any]
+    base_version: int
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One wizard run: its draft while open, its operations once committed."""
+
+    id: str
+    workaround_id: str
+    cpr: str
+    task_id: str | None
+    status: str  # draft | committed | discarded
+    step: int
+    draft: dict[str, Any]
+    created: str
+    committed: str | None = None
+
+
+# --- JSON codec ------------------------------------------------------------------------
+
+
+def to_json(obj: Any) -> Any:
+    """Dataclasses, enums, dates and tuples to JSON-ready values."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, StrEnum):
+        return obj.value
+    if isinstance(obj, date):
+        return obj.isoformat()
+    if isinstance(obj, (list, tuple)):
+        return [to_json(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: to_json(v) for k, v in obj.items()}
+    return obj
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    h = _HINTS.get(cls)
+    if h is None:
+        h = _HINTS[cls] = typing.get_type_hints(cls)
+    return h
+
+
+def _decode(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decode(args[0], value) if len(args) == 1 else value
+    if origin is tuple:
+        (inner, *_rest) = typing.get_args(tp)
+        return tuple(_decode(inner, v) for v in value)
+    if origin is list:
+        (inner,) = typing.get_args(tp)
+        return [_decode(inner, v) for v in value]
+    if origin is dict:
+        return dict(value)
+    if tp is date:
+        return value if isinstance(value, date) else date.fromisoformat(value)
+    if isinstance(tp, type) and issubclass(tp, StrEnum):
+        return tp(value)
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        return from_json(tp, value)
+    if tp is float:
+        return float(value)
+    return value
+
+
+def from_json(cls: type[T], data: dict[str, Any]) -> T:
+    """Inverse of :func:`to_json` for a dataclass type; unknown keys are ignored."""
+    hints = _hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in data:
+            kwargs[f.name] = _decode(hints[f.name], data[f.name])
+    return cls(**kwargs)

@@ -1,0 +1,82 @@
+"""Rules about groups, doctor choices, fees and distances (DOMAIN.md, the guide's section 4).
+
+Pure functions: tables that come from ``data/`` (fees per year, municipalities) are passed
+in by the caller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from .model import Address, PersonState, Provider
+
+# Attention point 1: a future switch to one of these groups blocks a new doctor choice.
+BLOCKING_FUTURE_GROUPS = frozenset({2, 4, 5, 7, 8, 9})
+VALID_GROUPS = frozenset({1, 2, 4, 5, 6, 7, 8, 9})
+
+# The capital-area municipalities with the 5 km rule: København, Frederiksberg, Tårnby, Dragør.
+FIVE_KM_MUNICIPALITIES = frozenset({101, 147, 185, 155})
+DISTANCE_KM = 15.0
+DISTANCE_KM_CAPITAL = 5.0
+
+# Rules that allow a choice of a practice closed to new patients ("gennemtving").
+# Key -> (guide/ordinance reference). The UI names the rule from the translation table.
+FORCE_RULES: Mapping[str, str] = {
+    "cohabitant": "2.3.1",  # a spouse's or cohabitant's closed doctor
+    "renumbering": "2.7.5",  # the old number's doctor moves to the new number
+    "group2_to_1": "2.6.5",  # switch from group 2 to group 1 with the closed doctor
+    "return_to_last_gp": "DOMAIN",  # return from group 2 or 4/5 to the last group 1 GP
+    "turning_15": "DOMAIN",  # a child turning 15 choosing a parent's GP
+    "no_open_within_reach": "DOMAIN",  # no two open practices within reach after a move
+    "doctor_accepted": "DOMAIN",  # the doctor has accepted the patient
+}
+
+PROVISIONAL_DAYS = 14  # a dispensation choice stands approved this long (2.6.1)
+
+
+def distance_km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
+    """Straight-line distance (haversine), the app's stand-in for road distance."""
+    r = 6371.0
+    p1, p2 = math.radians(a_lat), math.radians(b_lat)
+    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(min(1.0, h)))
+
+
+def distance_limit_km(municipality_code: int) -> float:
+    return DISTANCE_KM_CAPITAL if municipality_code in FIVE_KM_MUNICIPALITIES else DISTANCE_KM
+
+
+@dataclass(frozen=True)
+class RankedProvider:
+    provider: Provider
+    km: float
+    within_limit: bool
+
+
+def rank_providers(home: Address, providers: Iterable[Provider]) -> list[RankedProvider]:
+    """Providers by distance from home: within the distance rule first, then beyond."""
+    limit = distance_limit_km(home.municipality_code)
+    ranked = [
+        RankedProvider(p, d, d <= limit)
+        for p in providers
+        for d in (distance_km(home.lat, home.lon, p.lat, p.lon),)
+    ]
+    ranked.sort(key=lambda r: (not r.within_limit, r.km, r.provider.provider_number))
+    return ranked
+
+
+def blocking_future_switch(state: PersonState, today: date):
+    """Attention point 1: the first future switch to 2, 4, 5, 7, 8 or 9, if any."""
+    return next((g for g in state.future_groups(today) if g.group in BLOCKING_FUTURE_GROUPS), None)
+
+
+def card_fee(year: int, fees: Mapping[int, int]) -> int:
+    """The health-card / doctor-change fee for ``year``: the newest year in the table <= year."""
+    known = [y for y in fees if y <= year]
+    if not known:
+        known = [min(fees)]
+    return int(fees[max(known)])
