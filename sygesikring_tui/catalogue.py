@@ -142,7 +142,6 @@ class Catalogue:
             state = ret if w.id in retired else (yes if wizard_exists(w.wizard) else no)
             rows.append((w.id, w.title(lang), ", ".join(w.jira) or "-", w.release or "-", state))
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        widths[1] = min(widths[1], 60)
         return ["  ".join(c[:widths[i]].ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
 
 

@@ -36,10 +36,10 @@ def validate(value: str) -> str:
     """
     try:
         return _cpr.validate(value)
-    except InvalidFormat as exc:
-        raise CprError("cpr.format", "CPR-nummeret må kun indeholde cifre (DDMMÅÅ-SSSS).") from exc
     except InvalidLength as exc:
         raise CprError("cpr.length", "CPR-nummeret skal have 10 cifre (DDMMÅÅ-SSSS).") from exc
+    except InvalidFormat as exc:
+        raise CprError("cpr.format", "CPR-nummeret må kun indeholde cifre (DDMMÅÅ-SSSS).") from exc
     except InvalidComponent as exc:
         if "not been born" in str(exc):
             raise CprError("cpr.future", "Fødselsdatoen i CPR-nummeret ligger i fremtiden.") from exc
