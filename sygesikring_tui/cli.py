@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--seed", type=int, default=DEFAULT_SEED)
     tr.add_argument("--path", type=Path, help="store file (default: the default training store)")
     sub.add_parser("workarounds", help="print the workaround catalogue")
+    rel = sub.add_parser("release", help="mark a Sygesikring release as live in production (or undo)")
+    rel.add_argument("version", help="the release, e.g. 1.1")
+    mode = rel.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--in-production", action="store_true", help="the release is live: retire its workarounds")
+    mode.add_argument("--undo", action="store_true", help="the release is not live after all")
     return ap
 
 
@@ -45,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_training(args)
         if args.command == "workarounds":
             return cmd_workarounds(args)
+        if args.command == "release":
+            return cmd_release(args)
         return cmd_launch(args)
     except StoreError as exc:
         print(store_error_text(exc), file=sys.stderr)
@@ -71,10 +78,50 @@ def cmd_training(args: argparse.Namespace) -> int:
 def cmd_workarounds(args: argparse.Namespace) -> int:
     from .catalogue import load_catalogue
 
+    from .releases import live_releases
+
     cat = load_catalogue()
-    for line in cat.table_lines(i18n.language()):
+    for line in cat.table_lines(i18n.language(), live_releases=live_releases()):
         print(line)
     return 0
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from . import releases
+    from .catalogue import load_catalogue
+    from .store import open_store
+
+    cat = load_catalogue()
+    try:
+        live = releases.set_live(args.version, bool(args.in_production), cat)
+    except ValueError:
+        known = ", ".join(releases.known_releases(cat))
+        print(i18n.t("release.unknown", release=args.version, known=known), file=sys.stderr)
+        return 2
+    retired = sorted(w.id for w in cat.workarounds.values() if w.release == args.version)
+    key = "release.live" if args.in_production else "release.undone"
+    print(i18n.t(key, release=args.version, sections=", ".join(retired)))
+    for path in (args.store, paths.default_training_store(), paths.default_desk_store()):
+        if path is None or not Path(path).exists():
+            continue
+        with open_store(path, create=False) as store:
+            n = releases.resuggest(store, cat, live, date.today())
+        print(i18n.t("release.resuggested", count=n, path=str(path)))
+    return 0
+
+
+def _bring_suggestions_up_to_date(path: Path) -> None:
+    """Re-suggest open tasks if releases were marked live since this store was last used."""
+    from datetime import date
+
+    from . import releases
+    from .catalogue import load_catalogue
+    from .store import open_store
+
+    with open_store(path, create=False) as store:
+        releases.resuggest(store, load_catalogue(), releases.live_releases(), date.today())
 
 
 def cmd_launch(args: argparse.Namespace) -> int:
@@ -85,6 +132,7 @@ def cmd_launch(args: argparse.Namespace) -> int:
     if args.store is None and not path.exists():
         print(f"Bygger træningsdatabase {path} ...", file=sys.stderr)
         training.build(path, tasks=DEFAULT_TRAINING_TASKS, seed=DEFAULT_SEED)
+    _bring_suggestions_up_to_date(path)
     from screens.app import run_app  # the UI, imported only now
 
     return run_app(store_path=path)
