@@ -1,0 +1,151 @@
+"""Evidence lines and small helpers shared by the wizards."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .. import cpr as cpr_mod
+from .. import rules
+from ..model import PersonState, Provider
+from .base import Msg, Option, WizardContext
+from .texts import c, d
+
+MAX_NOTES = 4
+MAX_ADDRESSES = 4
+
+
+def person_lines(state: PersonState, today: date) -> list[Msg]:
+    p = state.person
+    try:
+        age = cpr_mod.age_on(p.cpr, today)
+    except Exception:  # a number without a readable birth date: show the record's date
+        age = today.year - p.birth_date.year
+    sex = "wizard.ev.sex.m" if p.sex.value == "M" else "wizard.ev.sex.f"
+    return [Msg("wizard.ev.person", {"name": p.name, "cpr": c(p.cpr), "age": age, "sex_key": sex})]
+
+
+def group_line(state: PersonState, today: date) -> Msg:
+    g = state.current_group(today)
+    if g is None:
+        return Msg("wizard.ev.group_none")
+    return Msg("wizard.ev.group", {"group": g.group, "since": d(g.effective)})
+
+
+def future_group_lines(state: PersonState, today: date) -> list[Msg]:
+    return [Msg("wizard.ev.group_future", {"group": g.group, "date": d(g.effective)}, "warning")
+            for g in state.future_groups(today)]
+
+
+def doctor_line(state: PersonState, ctx: WizardContext) -> Msg:
+    doc = state.current_doctor(ctx.today)
+    if doc is None:
+        return Msg("wizard.ev.doctor_none")
+    prov = ctx.provider(doc.provider_number)
+    return Msg("wizard.ev.doctor", {"practice": doc.practice_name, "number": doc.provider_number,
+                                    "open_key": _open_key(prov), "since": d(doc.effective)})
+
+
+def _open_key(prov: Provider | None) -> str:
+    if prov is None:
+        return "wizard.ev.provider_unknown"
+    return "wizard.ev.open" if prov.open else "wizard.ev.closed"
+
+
+def note_lines(state: PersonState) -> list[Msg]:
+    if not state.notes:
+        return [Msg("wizard.ev.notes_none")]
+    notes = list(state.notes)[-MAX_NOTES:]
+    return [Msg("wizard.ev.note", {"date": n.created[:10], "text": n.text}) for n in reversed(notes)]
+
+
+def address_lines(state: PersonState) -> list[Msg]:
+    out = [Msg("wizard.ev.address_now", {"street": state.person.address.street,
+                                          "postcode": state.person.address.postcode,
+                                          "city": state.person.address.city})]
+    if state.person.supplementary_address:
+        out.append(Msg("wizard.ev.supplementary", {"address": state.person.supplementary_address}, "warning"))
+    entries = sorted(state.addresses, key=lambda e: e.start, reverse=True)[:MAX_ADDRESSES]
+    for e in entries:
+        key = "wizard.ev.address_hist_suppl" if e.supplementary else "wizard.ev.address_hist"
+        out.append(Msg(key, {"date": d(e.start), "street": e.address.street, "city": e.address.city}))
+    return out
+
+
+def task_line(ctx: WizardContext) -> list[Msg]:
+    t = ctx.task
+    if t is None:
+        return []
+    ev = event_date(ctx)
+    return [Msg("wizard.ev.task", {"code": t.event_code, "received": d(t.received), "due": d(t.due),
+                                   "event_date": d(ev)})]
+
+
+def event_date(ctx: WizardContext) -> date | None:
+    """The date of the task's CPR event (falls back to the day the task was received)."""
+    t = ctx.task
+    if t is None:
+        return None
+    ev = next((e for e in ctx.state.events if e.id == t.event_id), None) if t.event_id else None
+    return ev.event_date if ev else t.received
+
+
+def provider_options(ctx: WizardContext, *, only_closed: bool = False, limit: int = 60) -> list[Option]:
+    """Providers ranked by the distance rule (domain.rules.rank_providers), described in words."""
+    ranked = rules.rank_providers(ctx.state.person.address, ctx.providers.values())
+    out = []
+    for r in ranked:
+        if only_closed and r.provider.open:
+            continue
+        out.append(Option(r.provider.provider_number, Msg("wizard.opt.provider", {
+            "practice": r.provider.practice_name, "number": r.provider.provider_number,
+            "open_key": _open_key(r.provider), "km": f"{r.km:.1f}".replace(".", ","),
+            "limit_key": "wizard.ev.within" if r.within_limit else "wizard.ev.beyond"})))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def blocking_line(state: PersonState, today: date) -> list[Msg]:
+    b = rules.blocking_future_switch(state, today)
+    if b is None:
+        return []
+    return [Msg("rule.future_switch_blocks", {"group": b.group, "date": b.effective.isoformat()}, "warning")]
+
+
+def fee_dict(paid: bool, amount: int, reason: str) -> dict:
+    return {"paid": paid, "amount": amount if paid else 0, "reason": reason}
+
+
+def describe(op, states) -> Msg:
+    """One planned operation in words for the review step: what, for whom, when, fee."""
+    p = op.payload
+    st = states.get(op.cpr)
+    who = {"cpr": c(op.cpr), "name": st.person.name if st else "?"}
+    if op.kind == "group_switch":
+        return Msg("wizard.review.group_switch", {**who, "group": p["group"], "date": _iso_d(p["effective"])})
+    if op.kind == "doctor_choice":
+        fee = p.get("fee") or {}
+        fee_msg = ("wizard.review.fee_paid" if fee.get("paid") else "wizard.review.fee_free")
+        forced = f"force.{p['force_rule']}" if p.get("forced") and p.get("force_rule") else "wizard.review.not_forced"
+        return Msg("wizard.review.doctor_choice", {
+            **who, "practice": p.get("practice_name", ""), "number": p["provider_number"],
+            "date": _iso_d(p["effective"]), "reason": p.get("reason", ""), "forced_key": forced,
+            "fee_key": fee_msg, "amount": fee.get("amount", 0), "fee_reason": fee.get("reason", "")})
+    if op.kind == "note_add":
+        return Msg("wizard.review.note_add", {**who, "text": p["text"]})
+    if op.kind == "task_close":
+        t = st.task(p["task_id"]) if st else None
+        return Msg("wizard.review.task_close", {**who, "code": t.event_code if t else "?", "reason": p["reason"]})
+    if op.kind == "followup_add":
+        return Msg("wizard.review.followup_add", {**who, "text": p["text"]})
+    if op.kind == "card_order":
+        fee = p.get("fee") or {}
+        return Msg("wizard.review.card_order", {
+            **who, "date": _iso_d(p["ordered_on"]),
+            "fee_key": "wizard.review.fee_paid" if fee.get("paid") else "wizard.review.fee_free",
+            "amount": fee.get("amount", 0), "fee_reason": fee.get("reason", "")})
+    return Msg("wizard.review.other", {**who, "kind": op.kind})
+
+
+def _iso_d(value: str) -> str:
+    return d(date.fromisoformat(value))

@@ -1,0 +1,83 @@
+"""Texts written INTO the case record (notes, close reasons, follow-ups, registration reasons).
+
+They are Danish whatever the UI language: they belong to the person's record, which the
+server and every other desk read. UI texts live in data/i18n, not here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from ..cpr import format_cpr
+
+
+def d(value: date | None) -> str:
+    """A date the Danish way (DD-MM-YYYY); '-' when missing."""
+    return value.strftime("%d-%m-%Y") if value else "-"
+
+
+def c(value: str) -> str:
+    return format_cpr(value)
+
+
+# renumbering (2.7.1 / 2.7.5)
+CLOSE_RELATION = "relation – personnummer ikke ændret (2.7.1)"
+CLOSE_RENUMBERED = "omnummerering gennemført (2.7.5)"
+REASON_OLD_CEASED = "ophørt ved omnummerering (2.7.5)"
+REASON_NEW_GROUP1 = "nyt personnummer efter omnummerering (2.7.5)"
+REASON_CHOICE_RENUMBERING = "omnummerering"
+FEE_FREE_RENUMBERING = "ændret personnummer – gratis"
+
+
+def note_old_doctor(new_cpr: str, practice: str | None, provider_number: str | None) -> str:
+    if practice:
+        return (f"Ophørt ved omnummerering til {c(new_cpr)} (sikringsgruppe 8). "
+                f"Læge på dette nummer: {practice} (ydernr. {provider_number}).")
+    return f"Ophørt ved omnummerering til {c(new_cpr)} (sikringsgruppe 8). Ingen læge på dette nummer."
+
+
+def note_link(old_cpr: str, new_cpr: str, changed_on: date | None) -> str:
+    return (f"Omnummerering {d(changed_on)}: gammelt CPR-nr. {c(old_cpr)} → nyt CPR-nr. {c(new_cpr)}. "
+            f"Lægen fra det gamle nummer er overført til det nye (2.7.5).")
+
+
+# call-up, state-posted, short stay, discharge (2.4.1 / 2.5.1 / 2.7.6 / 3.1.7)
+CLOSE_CONSCRIPT = "indkaldelse – sikringsgruppe 1 → 5 (2.4.1)"
+CLOSE_STATE_POSTED = "statsudsendt – intet gruppeskift (2.5.1)"
+CLOSE_SHORT_STAY = "supplerende adresse – kort ophold i udlandet (2.7.6)"
+CLOSE_DISCHARGE = "hjemsendelse – sikringsgruppe 5 → 1 (2.4.1)"
+REASON_CALLUP = "indkaldt til militæret (2.4.1)"
+REASON_DISCHARGE = "hjemsendt fra militæret (2.4.1)"
+REASON_CHOICE_MOVE = "flytning"
+REASON_CHOICE_OWN = "selvvalgt"
+FEE_FREE_MOVE = "flytning – gratis"
+FEE_PAID_OWN = "selvvalgt lægeskift"
+CARD_AFTER_DISCHARGE = "nyt sundhedskort efter hjemsendelse (3.1.7)"
+FEE_FREE_DISCHARGE = "udtræden af gruppe 5 – gratis"
+STATE_POSTED_MARK = "statsudsendt"
+
+
+def note_state_posted_after(event_date: date | None) -> str:
+    return (f"CPR-hændelse 038 af {d(event_date)} vedrører en statsudsendt borger, ikke en værnepligtig. "
+            f"Intet gruppeskift (2.5.1).")
+
+
+def note_state_posted_before() -> str:
+    return ("Den kommende CPR-hændelse 038 (indkaldelse til militæret) vedrører en statsudsendt borger "
+            "med supplerende adresse, ikke en værnepligtig. Intet gruppeskift (2.5.1).")
+
+
+# forced doctor choice, person unknown in LUNA (2.6.5)
+REASON_G2 = "midlertidigt gruppe 2: gennemtving for sikrede ukendt i LUNA (2.6.5)"
+REASON_G1 = "gruppe 2 → 1 med lukket læge (2.6.5)"
+CLOSE_FORCED = "lægevalg gennemtvunget via gruppe 2 → 1 (2.6.5)"
+
+
+def followup_disregard(practice: str, provider_number: str) -> str:
+    return (f"Kontakt yder {practice} ({provider_number}) og bed dem se bort fra "
+            f"dispensationsansøgningen (2.6.5).")
+
+
+def note_forced(practice: str, provider_number: str) -> str:
+    return (f"Lægevalg til lukket læge {practice} ({provider_number}) gennemført via sikringsgruppe 2 → 1, "
+            f"da Sikrede er ukendt i LUNA (2.6.5).")
