@@ -74,6 +74,28 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX outbox_status ON outbox(status, seq);
         """,
     ),
+    (
+        2,
+        """
+        -- Sync with the server (sygesikring_tui/sync, store/sync_state.py).
+        -- key/value: cursor (last server sequence pulled), last_sync, last_error, online.
+        CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        -- A pulled person state held back while the person has pending local operations;
+        -- installed once those are answered (no pending operation is hidden by a pull).
+        CREATE TABLE sync_held (
+            cpr TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            doc TEXT NOT NULL
+        );
+        -- How the caseworker settled a conflicted or rejected operation (redo or drop, with a note).
+        CREATE TABLE sync_resolutions (
+            op_id TEXT PRIMARY KEY REFERENCES outbox(op_id),
+            action TEXT NOT NULL CHECK (action IN ('redo', 'drop')),
+            note TEXT NOT NULL,
+            resolved TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

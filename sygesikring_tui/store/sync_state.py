@@ -1,0 +1,313 @@
+"""The desk store's side of sync: cursor, answers to pushed operations, pulled states, conflicts.
+
+Pure store functions (no network): :mod:`sygesikring_tui.sync` calls them with what the
+server said, and the UI calls :func:`status`, :func:`conflicts` and :func:`resolve`.
+
+The invariant kept here: a person's local state is the server's state with the desk's
+pending operations applied on top, in outbox order.
+
+* A pulled state of a person who has pending operations is *held* (``sync_held``) and
+  installed once those operations are answered; it is never laid over them.
+* An operation answered ``conflict`` or ``rejected`` was not applied on the server: the
+  server's current state (sent with the answer) replaces the local one, and every later
+  pending operation on the same person (made on top of the refused one) becomes a conflict
+  too (``blocked_by``). Each is an inbox item with both versions, settled by the caseworker
+  with :func:`resolve` (redo the wizard on the fresh data, or drop with a note). Nothing is
+  overwritten silently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..domain.model import PersonState, Provider, from_json, to_json
+from .db import Store, _now
+
+CURSOR = "cursor"
+
+
+# -- key/value ----------------------------------------------------------------------------
+def get(store: Store, key: str, default: str | None = None) -> str | None:
+    r = store.conn.execute("SELECT value FROM sync_state WHERE key = ?", (key,)).fetchone()
+    return r[0] if r else default
+
+
+def put(store: Store, key: str, value: str) -> None:
+    """Set ``key`` (inside or outside a transaction)."""
+    store.conn.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def cursor(store: Store) -> int:
+    return int(get(store, CURSOR, "0") or 0)
+
+
+def record_outcome(store: Store, *, online: bool, error: str | None = None, synced: bool = False) -> None:
+    with store.transaction():
+        put(store, "online", "1" if online else "0")
+        put(store, "last_error", error or "")
+        if synced:
+            put(store, "last_sync", _now())
+
+
+# -- status for the status bar ----------------------------------------------------------
+@dataclass(frozen=True)
+class SyncStatus:
+    online: bool | None  # None: never tried (no server configured, or not yet)
+    waiting: int  # pending operations
+    last_sync: str | None  # ISO timestamp of the last complete sync
+    oldest_waiting_age: float | None  # seconds since the oldest pending operation was saved
+    conflicts: int
+    rejected: int
+    last_error: str | None
+
+
+def status(store: Store, now: datetime | None = None) -> SyncStatus:
+    counts = dict(store.conn.execute(
+        "SELECT status, count(*) FROM outbox WHERE status IN ('pending', 'conflict', 'rejected') GROUP BY status"
+    ).fetchall())
+    oldest = store.conn.execute("SELECT min(created) FROM outbox WHERE status = 'pending'").fetchone()[0]
+    age = None
+    if oldest:
+        now = now or datetime.now().astimezone()
+        then = datetime.fromisoformat(oldest)
+        if then.tzinfo is None:
+            then = then.astimezone()
+        age = max(0.0, (now - then).total_seconds())
+    online = get(store, "online")
+    return SyncStatus(
+        online=None if online is None else online == "1",
+        waiting=int(counts.get("pending", 0)),
+        last_sync=get(store, "last_sync") or None,
+        oldest_waiting_age=age,
+        conflicts=int(counts.get("conflict", 0)),
+        rejected=int(counts.get("rejected", 0)),
+        last_error=get(store, "last_error") or None,
+    )
+
+
+# -- installing server states -------------------------------------------------------------
+_PERSON_UPSERT = (
+    "INSERT INTO persons(cpr, name, municipality_code, version, doc) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(cpr) DO UPDATE SET name=excluded.name, municipality_code=excluded.municipality_code, "
+    "version=excluded.version, doc=excluded.doc"
+)
+_TASK_UPSERT = (
+    "INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, status, assignee, "
+    "closed_reason, workaround_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET name=excluded.name, search=excluded.search, status=excluded.status, "
+    "assignee=excluded.assignee, closed_reason=excluded.closed_reason, due=excluded.due, "
+    "workaround_id=excluded.workaround_id"
+)
+
+
+def _write_docs(store: Store, docs: Sequence[dict[str, Any]]) -> None:
+    """Write person states given as codec JSON; the same rows as :meth:`Store.save_person`,
+    without decoding to dataclasses (an initial pull writes 100k tasks)."""
+    prow, trow, names = [], [], []
+    for doc in docs:
+        d = dict(doc)
+        tasks = d.pop("tasks", None) or []
+        d["tasks"] = []
+        p = d["person"]
+        name = p["name"]
+        cpr = p["cpr"]
+        prow.append((cpr, name, int(p["address"]["municipality_code"]), int(d.get("version", 0)),
+                     json.dumps(d, ensure_ascii=False)))
+        low = name.lower()
+        for t in tasks:
+            trow.append((t["id"], t["cpr"], name, f"{t['cpr']} {low}", t["event_code"], t.get("event_id"),
+                         t["received"], t["due"], t.get("status", "open"), t.get("assignee"),
+                         t.get("closed_reason"), t.get("workaround_id")))
+        names.append((name, cpr, name, cpr, name))
+    store.conn.executemany(_PERSON_UPSERT, prow)
+    if trow:
+        store.conn.executemany(_TASK_UPSERT, trow)
+    store.conn.executemany("UPDATE tasks SET name = ?, search = ? || ' ' || lower(?) WHERE cpr = ? AND name != ?",
+                           names)
+
+
+def _pending_cprs(store: Store, cprs: Iterable[str] | None = None) -> set[str]:
+    rows = store.conn.execute("SELECT DISTINCT cpr FROM outbox WHERE status = 'pending'").fetchall()
+    have = {r[0] for r in rows}
+    return have if cprs is None else have & set(cprs)
+
+
+def _local_versions(store: Store, cprs: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i in range(0, len(cprs), 500):
+        chunk = cprs[i:i + 500]
+        q = "SELECT cpr, version FROM persons WHERE cpr IN (%s)" % ",".join("?" * len(chunk))
+        out.update({r[0]: int(r[1]) for r in store.conn.execute(q, chunk)})
+    return out
+
+
+def install_states(store: Store, docs: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Lay pulled person states into the store (call inside a transaction).
+
+    A person with pending operations gets the state held; an older state than the local
+    one (with no pending operation) is ignored. Returns counts: installed, held, stale.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    for d in docs:
+        cpr = d["person"]["cpr"]
+        if cpr not in latest or int(d.get("version", 0)) >= int(latest[cpr].get("version", 0)):
+            latest[cpr] = d
+    pending = _pending_cprs(store, latest)
+    local = _local_versions(store, [c for c in latest if c not in pending])
+    now, held, stale = [], 0, 0
+    for cpr, d in latest.items():
+        v = int(d.get("version", 0))
+        if cpr in pending:
+            store.conn.execute(
+                "INSERT INTO sync_held(cpr, version, doc) VALUES (?, ?, ?) ON CONFLICT(cpr) DO UPDATE SET "
+                "version = excluded.version, doc = excluded.doc WHERE excluded.version >= sync_held.version",
+                (cpr, v, json.dumps(d, ensure_ascii=False)))
+            held += 1
+        elif cpr in local and v < local[cpr]:
+            stale += 1
+        else:
+            now.append(d)
+    if now:
+        _write_docs(store, now)
+    return {"installed": len(now), "held": held, "stale": stale}
+
+
+def release_held(store: Store) -> int:
+    """Install held states of persons that have no pending operation left (in a transaction)."""
+    rows = store.conn.execute("SELECT cpr, doc FROM sync_held").fetchall()
+    if not rows:
+        return 0
+    pending = _pending_cprs(store)
+    free = [(c, d) for c, d in rows if c not in pending]
+    if not free:
+        return 0
+    store.conn.executemany("DELETE FROM sync_held WHERE cpr = ?", [(c,) for c, _ in free])
+    return install_states(store, [json.loads(d) for _, d in free])["installed"]
+
+
+def install_providers(store: Store, docs: Sequence[dict[str, Any]]) -> None:
+    if docs:
+        store.upsert_providers(from_json(Provider, d) for d in docs)
+
+
+# -- answers to a push ----------------------------------------------------------------------
+def record_answers(store: Store, answers: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Mark the outbox with the server's answers, in order, in one transaction.
+
+    ``duplicate`` carries the stored first answer and counts as that answer. ``blocked``
+    (not decided by the server) leaves the row for the cascade of the refused operation
+    before it.
+    """
+    counts = {"applied": 0, "conflict": 0, "rejected": 0, "blocked": 0}
+    with store.transaction():
+        for ans in answers:
+            real = ans["answer"] if ans.get("status") == "duplicate" else ans
+            st = real.get("status")
+            op_id = ans["op_id"]
+            row = store.conn.execute("SELECT seq, cpr, status FROM outbox WHERE op_id = ?", (op_id,)).fetchone()
+            if row is None or row[2] != "pending":
+                continue  # answered before (a repeated push after a crash), or dropped
+            seq, cpr = row[0], row[1]
+            if st == "applied":
+                store.conn.execute("UPDATE outbox SET status = 'applied', result = ? WHERE op_id = ?",
+                                   (json.dumps(real), op_id))
+                counts["applied"] += 1
+            elif st in ("conflict", "rejected"):
+                _refuse(store, op_id, seq, cpr, st, real)
+                counts[st] += 1
+            elif st == "blocked":
+                counts["blocked"] += 1
+        release_held(store)
+    return counts
+
+
+def _refuse(store: Store, op_id: str, seq: int, cpr: str, status: str, answer: dict[str, Any]) -> None:
+    local = store.load_person(cpr)
+    local_doc = to_json(local) if local is not None else None
+    server_doc = answer.get("state")
+    result = {k: v for k, v in answer.items() if k != "state"}
+    store.conn.execute("UPDATE outbox SET status = ?, result = ? WHERE op_id = ?",
+                       (status, json.dumps({"answer": result, "local": local_doc, "server": server_doc},
+                                           ensure_ascii=False), op_id))
+    later = store.conn.execute("SELECT op_id FROM outbox WHERE cpr = ? AND status = 'pending' AND seq > ? "
+                               "ORDER BY seq", (cpr, seq)).fetchall()
+    for (later_id,) in later:
+        store.conn.execute(
+            "UPDATE outbox SET status = 'conflict', result = ? WHERE op_id = ?",
+            (json.dumps({"answer": {"op_id": later_id, "status": "blocked", "blocked_by": op_id},
+                         "local": local_doc, "server": server_doc}, ensure_ascii=False), later_id))
+    if server_doc is not None:
+        # Every pending operation on this person is now refused: the server's state is the truth.
+        store.conn.execute("DELETE FROM sync_held WHERE cpr = ? AND version <= ?",
+                           (cpr, int(server_doc.get("version", 0))))
+        _write_docs(store, [server_doc])
+
+
+# -- conflicts for the inbox ----------------------------------------------------------------
+@dataclass(frozen=True)
+class ConflictItem:
+    """A pushed operation the server did not apply, waiting for the caseworker."""
+
+    op_id: str
+    case_id: str | None
+    workaround_id: str | None
+    task_id: str | None
+    cpr: str
+    kind: str
+    payload: dict[str, Any]
+    status: str  # conflict | rejected
+    reasons: list[dict[str, Any]]  # rejected: [{code, params}] (i18n keys)
+    blocked_by: str | None  # a conflict caused by an earlier refused operation on the person
+    local: PersonState | None  # the desk's version when the answer came
+    server: PersonState | None  # the server's version sent with the answer
+    created: str
+
+
+def conflicts(store: Store, cpr: str | None = None) -> list[ConflictItem]:
+    sql = ("SELECT o.op_id, o.case_id, c.workaround_id, c.task_id, o.cpr, o.kind, o.payload, o.status, "
+           "o.result, o.created FROM outbox o LEFT JOIN cases c ON c.id = o.case_id "
+           "WHERE o.status IN ('conflict', 'rejected')")
+    args: tuple[Any, ...] = ()
+    if cpr:
+        sql += " AND o.cpr = ?"
+        args = (cpr,)
+    out = []
+    for r in store.conn.execute(sql + " ORDER BY o.seq", args):
+        res = json.loads(r[8]) if r[8] else {}
+        ans = res.get("answer", {})
+        out.append(ConflictItem(
+            r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], list(ans.get("reasons", [])),
+            ans.get("blocked_by"),
+            from_json(PersonState, res["local"]) if res.get("local") else None,
+            from_json(PersonState, res["server"]) if res.get("server") else None,
+            r[9]))
+    return out
+
+
+def resolve(store: Store, op_id: str, action: str, note: str) -> ConflictItem:
+    """Settle a conflict or rejection: ``redo`` (the UI reruns the wizard on the fresh data,
+    ``item.workaround_id``/``item.task_id`` say which) or ``drop`` with a note. The
+    operation is marked dropped; it is never pushed again."""
+    if action not in ("redo", "drop"):
+        raise ValueError("action must be redo or drop")
+    if not note.strip() and action == "drop":
+        raise ValueError("dropping an operation needs a note")
+    item = next((c for c in conflicts(store) if c.op_id == op_id), None)
+    if item is None:
+        raise KeyError(op_id)
+    with store.transaction():
+        store.conn.execute("UPDATE outbox SET status = 'dropped' WHERE op_id = ? AND status IN ('conflict', 'rejected')",
+                           (op_id,))
+        store.conn.execute("INSERT INTO sync_resolutions(op_id, action, note, resolved) VALUES (?, ?, ?, ?)",
+                           (op_id, action, note, _now()))
+    return item
+
+
+def resolution(store: Store, op_id: str) -> tuple[str, str] | None:
+    r = store.conn.execute("SELECT action, note FROM sync_resolutions WHERE op_id = ?", (op_id,)).fetchone()
+    return (r[0], r[1]) if r else None

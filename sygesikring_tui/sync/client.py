@@ -1,0 +1,78 @@
+"""The HTTP client of the sync API (httpx). No store, no retries: :mod:`.engine` decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class SyncError(Exception):
+    """A sync request failed. ``kind``: offline, server, auth, training, protocol."""
+
+    def __init__(self, kind: str, detail: str = "", status: int | None = None) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in ("offline", "server")
+
+
+class SyncClient:
+    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
+                                  headers={"Authorization": f"Bearer {token}"})
+        self.token = token
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, url: str, **kw: Any) -> Any:
+        try:
+            r = self._http.request(method, url, **kw)
+        except (httpx.TransportError, httpx.TimeoutException) as exc:
+            raise SyncError("offline", type(exc).__name__) from exc
+        if r.status_code >= 500:
+            raise SyncError("server", r.text[:200], r.status_code)
+        if r.status_code == 401:
+            raise SyncError("auth", _detail(r), r.status_code)
+        if r.status_code == 403:
+            d = _detail(r)
+            raise SyncError("training" if "training" in d else "auth", d, r.status_code)
+        if r.status_code >= 400:
+            raise SyncError("protocol", _detail(r), r.status_code)
+        try:
+            return r.json()
+        except ValueError as exc:
+            raise SyncError("server", "answer is not JSON", r.status_code) from exc
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health")
+
+    def push(self, ops: list[dict[str, Any]], training: bool) -> list[dict[str, Any]]:
+        return self._call("POST", "/v1/push", json={"training": training, "ops": ops})["results"]
+
+    def pull(self, cursor: int, limit: int = 1000) -> dict[str, Any]:
+        return self._call("GET", "/v1/changes", params={"cursor": cursor, "limit": limit})
+
+    def person(self, cpr: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/persons/{cpr}")
+
+
+def _detail(r: httpx.Response) -> str:
+    try:
+        d = r.json().get("detail", "")
+    except (ValueError, AttributeError):
+        d = r.text
+    return d if isinstance(d, str) else str(d)[:200]
