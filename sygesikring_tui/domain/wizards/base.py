@@ -120,6 +120,7 @@ class Wizard:
     steps: tuple[Step, ...]
     plan_fn: PlanFn
     related: RelatedFn | None = None  # other CPR numbers the wizard reads and changes
+    section: Callable[[Draft], str | None] | None = None  # the guide section the draft follows now
 
     # -- steps ----------------------------------------------------------------------------
     def step_index(self, step_id: str) -> int:
@@ -180,6 +181,11 @@ class Wizard:
 
     def plan(self, draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
         return self.plan_fn(draft, states, ctx)
+
+    def section_for(self, draft: Draft) -> str:
+        """The guide section the draft follows now (e.g. 2.5.1 once "state-posted" is chosen)."""
+        sec = self.section(draft) if self.section else None
+        return sec or self.workaround_ids[0]
 
     def related_cprs(self, state: PersonState) -> list[str]:
         return self.related(state) if self.related else []

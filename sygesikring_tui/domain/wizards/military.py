@@ -160,6 +160,8 @@ CALLUP = Wizard(
              validate=_task_required, evidence=_short_stay_evidence, applies=_is("short_stay")),
     ),
     plan_fn=plan_callup,
+    section=lambda draft: {"conscript": "2.4.1", "state_posted": "2.5.1", "short_stay": "2.7.6"}.get(
+        draft.get("decision", "")),
 )
 
 

@@ -74,7 +74,7 @@ def _changed_options(draft: Draft, ctx: WizardContext) -> list[Option]:
 
 def _old_default(draft: Draft, ctx: WizardContext) -> str:
     ch = changes_to(ctx.state)
-    return ch[-1].old_cpr if ch else ""
+    return c(ch[-1].old_cpr) if ch else ""
 
 
 def _old_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
@@ -233,4 +233,5 @@ WIZARD = Wizard(
     ),
     plan_fn=plan,
     related=_related,
+    section=lambda draft: {"yes": "2.7.5", "no": "2.7.1"}.get(draft.get("changed", "")),
 )

@@ -1,0 +1,533 @@
+"""The Textual wizard engine: one screen that walks a domain wizard (steps, review, commit).
+
+Keys (they work inside inputs too): Ctrl+N next (Enter in a field does the same), Ctrl+B
+back, Ctrl+S commit on the review step, Esc close (the draft is kept), F1 help.
+
+The draft is saved to the case store at every step change and on close, so quitting or a
+crash resumes at the same step (``launch`` finds the open draft). Nothing in here decides a
+rule: validation and planning are the domain wizard's, commit is the store's.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from datetime import date
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option as UiOption
+
+from sygesikring_tui import logs
+from sygesikring_tui.domain.cpr import mask
+from sygesikring_tui.domain.model import Case, PersonState
+from sygesikring_tui.domain.operations import PlannedOp
+from sygesikring_tui.domain.wizards import WIZARDS, FieldError, Msg, Step, Wizard, WizardContext, dry_run
+from sygesikring_tui.domain.wizards.common import describe
+from sygesikring_tui.i18n import t
+from sygesikring_tui.store.db import RuleViolation, StoreError
+
+log = logging.getLogger(__name__)
+
+DRAFT_WIZARD_KEY = "_wizard"  # the wizard key, kept in the draft next to the field values
+
+
+# -- text helpers ------------------------------------------------------------------------------
+
+def tr(msg: Msg | FieldError) -> str:
+    """Translate a domain message; parameters named ``*_key`` are translation keys themselves."""
+    params = dict(msg.params)
+    for k, v in list(params.items()):
+        if k.endswith("_key") and isinstance(v, str):
+            params[k] = t(v, **{pk: pv for pk, pv in params.items() if not pk.endswith("_key")})
+    return t(msg.key, **params)
+
+
+def _catalogue(app: Any) -> Any:
+    cat = getattr(app, "catalogue", None)
+    if cat is None:
+        from sygesikring_tui.catalogue import load_catalogue
+
+        cat = load_catalogue()
+    return cat
+
+
+# -- launching ---------------------------------------------------------------------------------
+
+class WizardCommitted(Message):
+    """Posted to the app when a wizard's case is committed (the inbox may refresh)."""
+
+    def __init__(self, case_id: str, cpr: str, task_id: str | None) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.cpr = cpr
+        self.task_id = task_id
+
+
+def find_draft(store: Any, wizard: Wizard, cpr: str, task_id: str | None,
+               workaround_id: str | None) -> Case | None:
+    """The open draft of ``wizard`` for this person and task, under any of its workaround ids."""
+    for wid in dict.fromkeys([w for w in (workaround_id, *wizard.workaround_ids) if w]):
+        case = store.open_draft(wid, cpr, task_id)
+        if case is not None and case.draft.get(DRAFT_WIZARD_KEY, wizard.key) == wizard.key:
+            return case
+    return None
+
+
+def launch(app: Any, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
+    wizard = WIZARDS.get(wizard_key)
+    if wizard is None:
+        app.notify(t("wizard.engine.unknown_wizard", key=wizard_key), severity="error")
+        return
+    store = app.store
+    try:
+        if store.load_person(cpr) is None:
+            app.notify(t("wizard.engine.unknown_person"), severity="error")
+            return
+        case = find_draft(store, wizard, cpr, task_id, workaround_id)
+        resumed = case is not None
+        if case is None:
+            wid = workaround_id if workaround_id in wizard.workaround_ids else wizard.workaround_ids[0]
+            case = store.create_case(wid, cpr, task_id, {DRAFT_WIZARD_KEY: wizard.key})
+    except StoreError as exc:
+        app.notify(t(f"store.{exc.code}", path=str(exc.path), detail=exc.detail), severity="error")
+        return
+    log.info("wizard %s %s for %s (case %s)", wizard.key, "resumed" if resumed else "started", mask(cpr), case.id)
+    app.push_screen(WizardScreen(wizard, case, resumed=resumed))
+
+
+# -- help --------------------------------------------------------------------------------------
+
+class WizardHelp(ModalScreen[None]):
+    DEFAULT_CSS = """
+    WizardHelp { align: center middle; }
+    WizardHelp > Vertical { width: 78; max-width: 100%; height: 22; max-height: 100%;
+                            border: thick $accent; background: $surface; }
+    WizardHelp #wh-title { text-style: bold; padding: 0 1; }
+    WizardHelp VerticalScroll { height: 1fr; padding: 0 1; }
+    WizardHelp #wh-keys { color: $text-muted; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape,f1,q", "close", show=False)]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self._title = title
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(t("wizard.engine.help_title", title=self._title), id="wh-title")
+            with VerticalScroll():
+                yield Static(self._text, id="wh-text", markup=False)
+            yield Label(t("wizard.engine.help_close"), id="wh-keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+# -- the wizard screen -------------------------------------------------------------------------
+
+class WizardScreen(Screen[str | None]):
+    """One wizard run. Dismisses with the committed case id, or None when closed."""
+
+    DEFAULT_CSS = """
+    WizardScreen { layout: vertical; }
+    WizardScreen #wiz-title { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
+    WizardScreen #wiz-guide { height: 1; color: $text-muted; padding: 0 1; }
+    WizardScreen #wiz-body { height: 1fr; padding: 0 1; }
+    WizardScreen .wiz-evidence { margin-bottom: 1; }
+    WizardScreen .wiz-label { text-style: bold; margin-top: 1; }
+    WizardScreen .wiz-hint { color: $text-muted; }
+    WizardScreen .wiz-error { color: $error; text-style: bold; }
+    WizardScreen .wiz-error.-empty { display: none; }
+    WizardScreen #wiz-step-error { color: $error; text-style: bold; padding: 0 1; height: auto; max-height: 6; }
+    WizardScreen #wiz-step-error.-empty { display: none; }
+    WizardScreen OptionList { height: auto; max-height: 10; }
+    WizardScreen Input { width: 100%; background: $boost; }
+    WizardScreen Input:focus { background: $primary 30%; }
+    WizardScreen TextArea { height: 5; background: $boost; }
+    WizardScreen Checkbox { margin-top: 1; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+n", "next", t("wizard.engine.next"), priority=True),
+        Binding("ctrl+b", "back", t("wizard.engine.back"), priority=True),
+        Binding("ctrl+s", "commit", t("wizard.engine.commit"), priority=True),
+        Binding("escape", "close", t("wizard.engine.close")),
+        Binding("f1", "help", t("wizard.engine.help"), priority=True),
+    ]
+
+    def __init__(self, wizard: Wizard, case: Case, *, resumed: bool = False) -> None:
+        super().__init__()
+        self.wizard = wizard
+        self.case = case
+        self.resumed = resumed
+        self.draft: dict[str, str] = {k: str(v) for k, v in case.draft.items() if v is not None}
+        self.draft[DRAFT_WIZARD_KEY] = wizard.key
+        self.step_no = int(case.step)  # index into wizard.steps; len(steps) is the review
+        self.ctx: WizardContext | None = None
+        self._planned: list[PlannedOp] = []
+        self._review_ok = False
+        self._busy = False
+
+    # -- context -----------------------------------------------------------------------------
+    @property
+    def store(self) -> Any:
+        return self.app.store
+
+    @property
+    def today(self) -> date:
+        return self.app.today
+
+    def _load_context(self) -> WizardContext:
+        store = self.store
+        state = store.load_person(self.case.cpr)
+        states: dict[str, PersonState] = {state.cpr: state}
+        for other in self.wizard.related_cprs(state):
+            o = store.load_person(other)
+            if o is not None:
+                states[o.cpr] = o
+        try:
+            fee = _catalogue(self.app).card_fee(self.today.year)
+        except Exception:  # noqa: BLE001 - the fee is shown, a missing table must not stop the wizard
+            log.exception("card fee table unavailable")
+            fee = 0
+        return WizardContext(self.today, self.case.cpr, self.case.task_id, states, store.providers(), fee)
+
+    @property
+    def review_no(self) -> int:
+        return len(self.wizard.steps)
+
+    @property
+    def on_review(self) -> bool:
+        return self.step_no >= self.review_no
+
+    # -- layout ------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static("", id="wiz-title", markup=False)
+        yield Static("", id="wiz-guide", markup=False)
+        yield VerticalScroll(id="wiz-body")
+        yield Static("", id="wiz-step-error", classes="-empty", markup=False)
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.ctx = self._load_context()
+        active = self.wizard.active_steps(self.draft, self.ctx)
+        if not self.on_review and self.step_no not in active:
+            self.step_no = active[0] if active else self.review_no
+        await self._show_step()
+        if self.resumed:
+            self.notify(t("wizard.engine.resumed", n=self._position()[0]))
+
+    def _position(self) -> tuple[int, int]:
+        active = self.wizard.active_steps(self.draft, self.ctx)
+        total = len(active) + 1
+        n = total if self.on_review else (active.index(self.step_no) + 1 if self.step_no in active else 1)
+        return n, total
+
+    def _header(self) -> None:
+        n, total = self._position()
+        step_title = t("wizard.engine.review") if self.on_review else t(self.wizard.steps[self.step_no].title)
+        self.query_one("#wiz-title", Static).update(
+            f"{t(self.wizard.title)} – {t('wizard.engine.step', n=n, total=total, title=step_title)}")
+        section = self.wizard.section_for(self.draft)
+        wa = None
+        try:
+            wa = _catalogue(self.app).workarounds.get(section)
+        except Exception:  # noqa: BLE001 - the header must render without the catalogue
+            log.exception("catalogue unavailable")
+        jira = ", ".join(wa.jira) if wa and wa.jira else t("wizard.engine.none")
+        release = (wa.release if wa and wa.release else t("wizard.engine.none"))
+        self.query_one("#wiz-guide", Static).update(
+            t("wizard.engine.guide", section=section, jira=jira, release=release))
+
+    def _evidence_text(self, lines: list[Msg]) -> Text:
+        text = Text()
+        for i, m in enumerate(lines):
+            if i:
+                text.append("\n")
+            style = {"heading": "bold", "warning": "bold yellow"}.get(m.level, "")
+            text.append(tr(m), style=style)
+        return text
+
+    async def _show_step(self) -> None:
+        assert self.ctx is not None
+        body = self.query_one("#wiz-body", VerticalScroll)
+        await body.remove_children()
+        self._set_step_error([])
+        if not self.on_review:
+            self.draft = self.wizard.fill_defaults(self.wizard.steps[self.step_no], self.draft, self.ctx)
+        self._header()
+        if self.on_review:
+            await body.mount_all(self._review_widgets())
+            self.refresh_bindings()
+            body.scroll_home(animate=False)
+            self.set_focus(None)
+            return
+        step = self.wizard.steps[self.step_no]
+        widgets: list[Widget] = []
+        if step.evidence is not None:
+            widgets.append(Static(self._evidence_text(step.evidence(self.draft, self.ctx)),
+                                  classes="wiz-evidence", markup=False))
+        first: Widget | None = None
+        for f in step.fields:
+            value = self.draft.get(f.id, "")
+            if f.kind == "confirm":
+                w: Widget = Checkbox(t(f.label), value=value == "yes", id=f"fld-{f.id}", compact=True)
+            else:
+                widgets.append(Label(t(f.label), classes="wiz-label"))
+                if f.kind in ("choice", "provider"):
+                    opts = f.options(self.draft, self.ctx) if f.options else []
+                    w = OptionList(*[UiOption(tr(o.label), id=o.value) for o in opts], id=f"fld-{f.id}",
+                                   markup=False, compact=True)
+                elif f.kind == "text" and f.id.endswith("note"):
+                    w = TextArea(value, id=f"fld-{f.id}", soft_wrap=True, compact=True, show_line_numbers=False)
+                else:
+                    w = Input(value=value, id=f"fld-{f.id}", compact=True,
+                              placeholder=t("wizard.hint.date") if f.kind == "date" else "")
+            widgets.append(w)
+            if f.hint:
+                widgets.append(Static(t(f.hint), classes="wiz-hint", markup=False))
+            widgets.append(Static("", id=f"err-{f.id}", classes="wiz-error -empty", markup=False))
+            first = first or w
+        await body.mount_all(widgets)
+        for f in step.fields:
+            if f.kind in ("choice", "provider"):
+                ol = self.query_one(f"#fld-{f.id}", OptionList)
+                value = self.draft.get(f.id, "")
+                try:
+                    ol.highlighted = ol.get_option_index(value) if value else 0
+                except Exception:  # noqa: BLE001 - a stale value: highlight the first option
+                    ol.highlighted = 0 if ol.option_count else None
+        body.scroll_home(animate=False)
+        self.refresh_bindings()
+        if first is not None:
+            self.set_focus(first)
+
+    # -- reading and validating fields -------------------------------------------------------
+    def _collect(self) -> None:
+        if self.on_review:
+            return
+        for f in self.wizard.steps[self.step_no].fields:
+            nodes = self.query(f"#fld-{f.id}")
+            if not nodes:
+                continue
+            w = nodes.first()
+            if isinstance(w, Checkbox):
+                self.draft[f.id] = "yes" if w.value else "no"
+            elif isinstance(w, OptionList):
+                opt = w.highlighted_option
+                self.draft[f.id] = opt.id if opt is not None and opt.id is not None else ""
+            elif isinstance(w, Input):
+                self.draft[f.id] = w.value
+            elif isinstance(w, TextArea):
+                self.draft[f.id] = w.text
+
+    def _show_errors(self, step: Step, errors: list[FieldError]) -> None:
+        by_field: dict[str, list[str]] = {}
+        for e in errors:
+            by_field.setdefault(e.field, []).append(tr(e))
+        for f in step.fields:
+            for node in self.query(f"#err-{f.id}"):
+                msgs = by_field.pop(f.id, [])
+                node.update("\n".join(msgs))
+                node.set_class(not msgs, "-empty")
+        self._set_step_error([m for msgs in by_field.values() for m in msgs])
+        for f in step.fields:
+            if any(e.field == f.id for e in errors):
+                for node in self.query(f"#fld-{f.id}"):
+                    self.set_focus(node)
+                break
+
+    def _set_step_error(self, lines: list[str]) -> None:
+        node = self.query_one("#wiz-step-error", Static)
+        node.update("\n".join(lines))
+        node.set_class(not lines, "-empty")
+
+    def _save(self) -> None:
+        try:
+            self.store.save_draft(self.case.id, self.step_no, dict(self.draft))
+        except StoreError as exc:
+            self._set_step_error([t(f"store.{exc.code}", path=str(exc.path), detail=exc.detail)])
+
+    # -- actions -----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return not self.on_review
+        if action == "commit":
+            return self.on_review
+        if action == "back":
+            return self.ctx is not None and (
+                self.on_review or self.wizard.previous_step(self.step_no, self.draft, self.ctx) is not None)
+        return True
+
+    async def action_next(self) -> None:
+        if self._busy or self.ctx is None or self.on_review:
+            return
+        self._busy = True
+        try:
+            self._collect()
+            step = self.wizard.steps[self.step_no]
+            errors = self.wizard.validate_step(step, self.draft, self.ctx)
+            if errors:
+                self._show_errors(step, errors)
+                self._save()
+                return
+            nxt = self.wizard.next_step(self.step_no, self.draft, self.ctx)
+            self.step_no = self.review_no if nxt is None else nxt
+            self._save()
+            await self._show_step()
+        except Exception as exc:  # noqa: BLE001 - never a traceback on screen
+            self._unexpected(exc)
+        finally:
+            self._busy = False
+
+    async def action_back(self) -> None:
+        if self._busy or self.ctx is None:
+            return
+        self._busy = True
+        try:
+            self._collect()
+            prev = (self.wizard.active_steps(self.draft, self.ctx) or [0])[-1] if self.on_review else \
+                self.wizard.previous_step(self.step_no, self.draft, self.ctx)
+            if prev is None:
+                return
+            self.step_no = prev
+            self._save()
+            await self._show_step()
+        except Exception as exc:  # noqa: BLE001
+            self._unexpected(exc)
+        finally:
+            self._busy = False
+
+    def action_close(self) -> None:
+        self._collect()
+        self._save()
+        self.notify(t("wizard.engine.saved"))
+        self.dismiss(None)
+
+    def help_text(self) -> str:
+        """The catalogue's summary and steps for this wizard's guide sections, then the keys."""
+        parts: list[str] = []
+        try:
+            cat = _catalogue(self.app)
+            for wid in self.wizard.workaround_ids:
+                wa = cat.workarounds.get(wid)
+                if wa is None:
+                    continue
+                rel = wa.release or t("wizard.engine.none")
+                jira = ", ".join(wa.jira) or t("wizard.engine.none")
+                parts.append(f"{wa.id} {wa.title()}  ({t('wizard.engine.guide', section=wa.id, jira=jira, release=rel)})")
+                parts.append(wa.summary())
+                parts.extend(f"  {i}. {s}" for i, s in enumerate(wa.steps(), 1))
+                parts.append("")
+        except Exception:  # noqa: BLE001
+            log.exception("catalogue unavailable for help")
+        parts.append(t("wizard.engine.help_keys"))
+        return "\n".join(parts)
+
+    @property
+    def TITLE_KEY(self) -> str:  # noqa: N802 - read by the app's F1 help
+        return self.wizard.title
+
+    def action_help(self) -> None:
+        self._collect()
+        app_help = getattr(self.app, "action_help", None)
+        if callable(app_help):  # the desk app's help screen calls help_text()
+            app_help()
+            return
+        self.app.push_screen(WizardHelp(t(self.wizard.title), self.help_text()))
+
+    # -- review and commit -------------------------------------------------------------------
+    def _review_widgets(self) -> list[Widget]:
+        assert self.ctx is not None
+        self._planned, self._review_ok = [], False
+        problems = self.wizard.validate_all(self.draft, self.ctx)
+        lines = Text()
+        if problems:
+            step, errs = problems[0]
+            self._set_step_error([t("wizard.engine.step_errors", step=t(step.title))] + [tr(e) for e in errs])
+            return [Static(lines, classes="wiz-evidence")]
+        try:
+            planned = self.wizard.plan(self.draft, self.ctx.states, self.ctx)
+        except Exception as exc:  # noqa: BLE001 - a draft the plan cannot read
+            log.exception("wizard %s could not plan case %s", self.wizard.key, self.case.id)
+            self._set_step_error([t("error.unexpected", log=str(logs.log_path())), type(exc).__name__])
+            return [Static(lines, classes="wiz-evidence")]
+        _end, violations = dry_run(planned, self.ctx.states, self.ctx.rule_context())
+        lines.append(t("wizard.engine.review_intro"), style="bold")
+        if not planned:
+            lines.append("\n" + t("wizard.engine.review_empty"))
+        bad = {id(p) for p, _v in violations}
+        for i, op in enumerate(planned, 1):
+            lines.append(f"\n{i:>2}. ")
+            lines.append(tr(describe(op, self.ctx.states)), style="bold red" if id(op) in bad else "")
+        if violations:
+            self._set_step_error([t("wizard.engine.commit_failed")] +
+                                 [tr(v) for _p, vs in violations for v in vs])
+        else:
+            self._planned, self._review_ok = planned, True
+        return [Static(lines, classes="wiz-evidence", id="wiz-review")]
+
+    async def action_commit(self) -> None:
+        if self._busy or not self.on_review:
+            return
+        if not self._review_ok:
+            return
+        self._busy = True
+        try:
+            ops = self.store.commit_case(self.case.id, self._planned, today=self.today, author=_author(self.app))
+        except RuleViolation as exc:
+            self._set_step_error([t("wizard.engine.commit_failed")] + [tr(v) for v in exc.violations])
+            self._busy = False
+            return
+        except StoreError as exc:
+            self._set_step_error([t("wizard.engine.commit_failed"),
+                                  t(f"store.{exc.code}", path=str(exc.path), detail=exc.detail)])
+            self._busy = False
+            return
+        except Exception as exc:  # noqa: BLE001
+            self._unexpected(exc)
+            self._busy = False
+            return
+        log.info("wizard %s committed case %s for %s: %d operations", self.wizard.key, self.case.id,
+                 mask(self.case.cpr), len(ops))
+        self.notify(t("wizard.engine.committed", count=len(ops)))
+        self.app.post_message(WizardCommitted(self.case.id, self.case.cpr, self.case.task_id))
+        self.dismiss(self.case.id)
+
+    def _unexpected(self, exc: BaseException) -> None:
+        log.error("wizard %s, case %s: %s", self.wizard.key, self.case.id, type(exc).__name__,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+        self._set_step_error([t("error.unexpected", log=str(logs.log_path()))])
+
+    # -- Enter in a field moves on -------------------------------------------------------------
+    @on(Input.Submitted)
+    async def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self.action_next()
+
+    @on(OptionList.OptionSelected)
+    async def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        await self.action_next()
+
+
+def _author(app: Any) -> str:
+    for attr in ("caseworker", "author", "user"):
+        v = getattr(app, attr, None)
+        if isinstance(v, str) and v:
+            return v
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001
+        return ""
+
