@@ -8,6 +8,7 @@ like a person that does not exist. Business outcomes (conflict, rejected) are an
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -49,8 +50,8 @@ class EventIn(BaseModel):
     id: str | None = Field(default=None, max_length=64, description="event id (idempotency key); derived if absent")
     code: str = Field(min_length=1, max_length=16)
     cpr: str = Field(pattern=r"^\d{10}$")
-    date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
-    received: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    date: dt.date
+    received: dt.date | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -138,7 +139,7 @@ def create_app(storage: Storage) -> FastAPI:
             raise HTTPException(403, "only a feed credential may post CPR events")
         events = []
         for e in body.events:
-            d = e.model_dump()
+            d = e.model_dump(mode="json")  # dates as ISO text
             d["id"] = d["id"] or event_id(d)
             events.append(d)
         cat = load_catalogue()

@@ -543,8 +543,12 @@ class Storage:
                 if st is None:
                     answers.append({"id": eid, "status": "rejected", "reason": "unknown_person"})
                     continue
-                ev_date = date.fromisoformat(e["date"])
-                received = date.fromisoformat(e["received"]) if e.get("received") else today
+                try:
+                    ev_date = date.fromisoformat(str(e["date"]))
+                    received = date.fromisoformat(str(e["received"])) if e.get("received") else today
+                except (KeyError, ValueError):
+                    answers.append({"id": eid, "status": "rejected", "reason": "bad_date"})
+                    continue
                 ev = CprEvent(eid, e["code"], ev_date, received, dict(e.get("data") or {}))
                 st = replace(st, events=st.events + (ev,))
                 task_id = None
