@@ -29,7 +29,7 @@ from textual.widgets.option_list import Option as UiOption
 from sygesikring_tui import logs
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.domain.model import Case, PersonState
-from sygesikring_tui.domain.operations import PlannedOp
+from sygesikring_tui.domain.operations import PlannedOp, Violation
 from sygesikring_tui.domain.wizards import WIZARDS, FieldError, Msg, Step, Wizard, WizardContext, dry_run
 from sygesikring_tui.domain.wizards.common import describe
 from sygesikring_tui.i18n import t
@@ -42,13 +42,15 @@ DRAFT_WIZARD_KEY = "_wizard"  # the wizard key, kept in the draft next to the fi
 
 # -- text helpers ------------------------------------------------------------------------------
 
-def tr(msg: Msg | FieldError) -> str:
-    """Translate a domain message; parameters named ``*_key`` are translation keys themselves."""
+def tr(msg: Msg | FieldError | Violation) -> str:
+    """Translate a domain message or rule violation; parameters named ``*_key`` are
+    translation keys themselves."""
     params = dict(msg.params)
     for k, v in list(params.items()):
         if k.endswith("_key") and isinstance(v, str):
             params[k] = t(v, **{pk: pv for pk, pv in params.items() if not pk.endswith("_key")})
-    return t(msg.key, **params)
+    key = msg.code if isinstance(msg, Violation) else msg.key
+    return t(key, **params)
 
 
 def _catalogue(app: Any) -> Any:
