@@ -1,0 +1,287 @@
+"""The Textual application: one App class, a ``make_app`` factory the tests call, and
+``run_app`` for the command line.
+
+- The store is opened exclusively; a :class:`StoreError` is a clear message naming the file
+  (``run_app`` prints it and returns 2 without starting the UI; the app shows it in place of
+  the inbox). Nothing is written to a store that cannot be opened.
+- No traceback ever reaches the screen: an exception in an action or a handler is logged
+  (CPR numbers masked by ``sygesikring_tui.logs``) and the caseworker sees ``error.unexpected``.
+  Committed work is in the store already (one transaction per wizard commit).
+- ``today`` freezes the clock: everything date-dependent in the UI uses ``app.today``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from sygesikring_tui import i18n
+from sygesikring_tui.catalogue import Catalogue, load_catalogue
+from sygesikring_tui.domain.cpr import mask
+from sygesikring_tui.i18n import t
+from sygesikring_tui.logs import MaskCprFilter, mask_text
+from sygesikring_tui.store import Store, StoreError, open_store
+
+from .dialogs import MessageDialog, StoreErrorScreen, TooSmallScreen
+from .help import HelpScreen, help_key_for, help_text_for
+from .widgets import Guarded, refresh_all_texts
+
+log = logging.getLogger(__name__)
+
+MIN_WIDTH = 80
+MIN_HEIGHT = 24
+
+
+def store_error_message(exc: StoreError) -> str:
+    from sygesikring_tui.cli import store_error_text
+
+    return store_error_text(exc)
+
+
+def log_file() -> str:
+    """The path of the log file the app writes to (where the caseworker's IT finds details)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler) and any(isinstance(f, MaskCprFilter) for f in handler.filters):
+            return handler.baseFilename
+    return "-"
+
+
+class SygesikringApp(Guarded, App[int]):
+    """The desk app. Build it with :func:`make_app`."""
+
+    CSS_PATH = "styles.tcss"
+    TITLE = "Sygesikring"
+    BINDINGS = [
+        Binding("f1", "help", show=False, id="help"),
+        Binding("ctrl+q", "quit", show=False, priority=True, id="quit"),
+        Binding("ctrl+l", "toggle_language", show=False, id="language"),
+    ]
+
+    def __init__(self, store_path: Path | str, *, today: date | None = None, lang: str | None = None,
+                 store: Store | None = None, catalogue: Catalogue | None = None,
+                 cursor_blink: bool | None = None) -> None:
+        super().__init__()
+        self.store_path = Path(store_path)
+        self._today = today
+        if lang:
+            i18n.set_language(lang)
+        self.catalogue = catalogue or load_catalogue()
+        self.cursor_blink = (today is None) if cursor_blink is None else cursor_blink
+        if today is not None:
+            self.animation_level = "none"
+        self.store_error: StoreError | None = None
+        self.store: Store = store  # type: ignore[assignment]
+        self._own_store = store is None
+        if store is None:
+            try:
+                self.store = open_store(self.store_path, create=False, exclusive=True)
+            except StoreError as exc:
+                self.store_error = exc
+                log.warning("store refused: %s", exc.code)
+        self.is_training = bool(self.store is not None and self.store.is_training)
+        self.error_count = 0
+        self._too_small = False
+        self.title = self._title()
+
+    # -- clock, title ------------------------------------------------------------------
+    @property
+    def today(self) -> date:
+        return self._today or date.today()
+
+    def _title(self) -> str:
+        return f"{t('app.training')} – {t('app.title')}" if self.is_training else t("app.title")
+
+    # -- screens -----------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        if self.store_error is not None:
+            return StoreErrorScreen(store_error_message(self.store_error))
+        from .inbox import InboxScreen
+
+        return InboxScreen()
+
+    def on_mount(self) -> None:
+        self._check_size(self.size.width, self.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if small and not self._too_small:
+            self._too_small = True
+            self.push_screen(TooSmallScreen())
+        elif not small and self._too_small:
+            self._too_small = False
+            if isinstance(self.screen, TooSmallScreen):
+                self.pop_screen()
+
+    @property
+    def too_small(self) -> bool:
+        return self._too_small
+
+    def on_unmount(self) -> None:
+        if self._own_store and self.store is not None:
+            self.store.close()
+
+    # -- errors ------------------------------------------------------------------------
+    def report_error(self, exc: BaseException) -> None:
+        """An unexpected exception: log it (masked) and tell the caseworker briefly."""
+        self.error_count += 1
+        log.error("unexpected error: %s", mask_text(f"{type(exc).__name__}: {exc}"),
+                  exc_info=(type(exc), exc, exc.__traceback__))
+        try:
+            if not isinstance(self.screen, MessageDialog):
+                self.push_screen(MessageDialog(t("error.title"), t("error.unexpected", log=log_file())))
+        except Exception:  # noqa: BLE001 - never let reporting raise
+            log.exception("could not show the error message")
+
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as exc:  # noqa: BLE001 - a key press must never end the app
+            self.report_error(exc)
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Last line of defence (an error outside any guarded handler): log it and end with a
+        short message instead of Textual's traceback."""
+        log.critical("fatal error: %s", mask_text(f"{type(error).__name__}: {error}"),
+                     exc_info=(type(error), error, error.__traceback__))
+        self._return_code = 1
+        if self._exception is None:  # run_test re-raises it, so tests still see the bug
+            self._exception = error
+            self._exception_event.set()
+        self.panic(Text(t("error.fatal", log=log_file())))
+
+    # -- actions -----------------------------------------------------------------------
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            screen.dismiss(None)
+            return
+        if isinstance(screen, TooSmallScreen):
+            return
+        title = t(getattr(screen, "TITLE_KEY", None) or help_key_for(screen) + ".title")
+        self.push_screen(HelpScreen(title, help_text_for(screen)))
+
+    def action_toggle_language(self) -> None:
+        self.set_language("en" if i18n.language() == "da" else "da")
+
+    def set_language(self, lang: str) -> None:
+        i18n.set_language(lang)
+        self.title = self._title()
+        for screen in self.screen_stack:
+            refresh_all_texts(screen)
+        self.notify(t("ui.language_set"), timeout=2)
+
+    def action_open_inbox(self) -> None:
+        from .inbox import InboxScreen
+
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, InboxScreen):
+            self.pop_screen()
+
+    def launch(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
+        """Start a wizard (the wizard engine owns the screens)."""
+        try:
+            from screens.wizards import launch_wizard
+        except ImportError:
+            self.notify(t("ui.wizards_missing"), severity="warning")
+            return
+        log.info("start wizard %s for %s", wizard_key, mask(cpr))
+        launch_wizard(self, cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id)
+
+    def start_suggested_wizard(self, cpr: str, task_id: str | None) -> None:
+        """Start the wizard the catalogue suggests for the task (or say there is none)."""
+        state = self.store.load_person(cpr)
+        task = state.task(task_id) if (state and task_id) else None
+        if state is None or task is None:
+            self.notify(t("inbox.no_task_selected"), severity="warning")
+            return
+        sug = self.catalogue.suggest(task.event_code, state, self.today, self.store.provider)
+        wizard = sug.wizard
+        wid = sug.workaround_id or task.workaround_id
+        if not wizard and wid and wid in self.catalogue.workarounds:
+            wizard = self.catalogue.workarounds[wid].wizard
+        if not wizard:
+            self.notify(t("ui.no_wizard_for_task", event=task.event_code), severity="warning")
+            return
+        self.launch(cpr=cpr, task_id=task_id, wizard_key=wizard, workaround_id=wid)
+
+    def _current_task(self) -> tuple[str, str | None] | None:
+        """The (cpr, task id) the caseworker is looking at, if any."""
+        from .inbox import InboxScreen
+        from .person import PersonScreen
+
+        screen = self.screen
+        if isinstance(screen, InboxScreen):
+            row = screen.inbox_list.selected
+            return (row["cpr"], row["id"]) if row else None
+        if isinstance(screen, PersonScreen):
+            entry = screen.suggested_entry()
+            return (screen.cpr, entry.task_id if entry else screen.task_id)
+        return None
+
+    def action_suggested_wizard(self) -> None:
+        from .person import PersonScreen
+
+        if isinstance(self.screen, PersonScreen):
+            self.screen.action_wizard()
+            return
+        cur = self._current_task()
+        if cur is None:
+            self.notify(t("inbox.no_task_selected"), severity="warning")
+            return
+        self.start_suggested_wizard(*cur)
+
+    # -- command palette ---------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from .inbox import InboxScreen
+
+        yield SystemCommand(t("cmd.inbox"), t("cmd.inbox.help"), self.action_open_inbox)
+        if isinstance(screen, InboxScreen):
+            yield SystemCommand(t("cmd.open_person"), t("cmd.open_person.help"), screen.inbox_list.action_select)
+            yield SystemCommand(t("cmd.search"), t("cmd.search.help"), screen.action_focus_search)
+            yield SystemCommand(t("cmd.filter"), t("cmd.filter.help"), screen.action_filter)
+            yield SystemCommand(t("cmd.clear_filters"), t("cmd.clear_filters.help"), screen.action_clear_filters)
+        if self._current_task() is not None:
+            yield SystemCommand(t("cmd.wizard"), t("cmd.wizard.help"), self.action_suggested_wizard)
+        yield SystemCommand(t("cmd.help"), t("cmd.help.help"), self.action_help)
+        yield SystemCommand(t("cmd.lang_da"), t("cmd.lang_da.help"), lambda: self.set_language("da"))
+        yield SystemCommand(t("cmd.lang_en"), t("cmd.lang_en.help"), lambda: self.set_language("en"))
+        yield SystemCommand(t("cmd.quit"), t("cmd.quit.help"), self.action_quit)
+
+
+def make_app(store_path: Path | str, *, today: date | None = None, lang: str | None = None,
+             store: Store | None = None, catalogue: Catalogue | None = None,
+             cursor_blink: bool | None = None) -> SygesikringApp:
+    """Build the app. ``today`` freezes the clock (and turns off cursor blink) for tests."""
+    return SygesikringApp(store_path, today=today, lang=lang, store=store, catalogue=catalogue,
+                          cursor_blink=cursor_blink)
+
+
+def run_app(store_path: Path | str, *, lang: str | None = None) -> int:
+    """Run the desk app on ``store_path``; the exit code (2: the store cannot be used)."""
+    if lang:
+        i18n.set_language(lang)
+    try:
+        store = open_store(Path(store_path), create=False, exclusive=True)
+    except StoreError as exc:
+        log.warning("store refused: %s", exc.code)
+        print(store_error_message(exc), file=sys.stderr)
+        return 2
+    try:
+        app = make_app(store_path, store=store)
+        code = app.run()
+    finally:
+        store.close()
+    return int(code or (app.return_code or 0))

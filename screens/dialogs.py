@@ -1,0 +1,145 @@
+"""Modal dialogs: a message (errors), a store error screen, a too-small screen, filter choice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from sygesikring_tui.i18n import t
+
+from .widgets import AppHeader, Guarded, KeyBar, training_tag
+
+
+class MessageDialog(Guarded, ModalScreen[None]):
+    """A short message the caseworker acknowledges with Enter or Escape."""
+
+    HELP_KEY = "help.message"
+    DEFAULT_CSS = """
+    MessageDialog { align: center middle; }
+    MessageDialog > Vertical { width: 70; max-width: 100%; height: auto; max-height: 90%;
+                               border: thick $error; background: $surface; padding: 1 2; }
+    MessageDialog #msg-title { text-style: bold; width: 100%; }
+    MessageDialog #msg-text { width: 100%; margin: 1 0; }
+    MessageDialog #msg-keys { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("enter", "close", show=False),
+        Binding("escape", "close", show=False),
+    ]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self._title = title
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{self._title}{training_tag(self.app)}", id="msg-title")
+            yield Static(self._text, id="msg-text")
+            yield Label(t("ui.press_enter_to_close"), id="msg-keys")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class StoreErrorScreen(Guarded, Screen[None]):
+    """Shown instead of the inbox when the store cannot be opened; nothing is written."""
+
+    HELP_KEY = "help.store_error"
+    DEFAULT_CSS = """
+    StoreErrorScreen { align: center middle; }
+    StoreErrorScreen > Vertical { width: 76; max-width: 100%; height: auto; border: thick $error; padding: 1 2; }
+    """
+    BINDINGS = [Binding("q", "app.quit", show=False), Binding("escape", "app.quit", show=False)]
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader("store_error.title")
+        with Vertical():
+            yield Label(t("store_error.title"), id="store-error-title")
+            yield Static(self.message, id="store-error-text")
+        yield KeyBar([("q", "ui.quit"), ("F1", "ui.help")])
+
+
+class TooSmallScreen(Screen[None]):
+    """Covers everything while the terminal is smaller than 80×24."""
+
+    DEFAULT_CSS = """
+    TooSmallScreen { align: center middle; background: $background; }
+    TooSmallScreen Static { width: 100%; height: auto; text-align: center; text-style: bold; }
+    """
+    BINDINGS = [Binding("ctrl+q", "app.quit", show=False)]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="too-small-text")
+
+    def on_mount(self) -> None:
+        self.refresh_texts()
+
+    def refresh_texts(self) -> None:
+        self.query_one("#too-small-text", Static).update(t("ui.too_small", size=f"{self.app.size.width}×{self.app.size.height}"))
+
+    def on_resize(self) -> None:
+        self.refresh_texts()
+
+
+class FilterDialog(Guarded, ModalScreen[tuple[str, Any] | None]):
+    """Pick one filter value: status, CPR event or workaround. Returns (field, value)."""
+
+    HELP_KEY = "help.filter"
+    DEFAULT_CSS = """
+    FilterDialog { align: center middle; }
+    FilterDialog > Vertical { width: 78; max-width: 100%; height: 20; max-height: 100%;
+                              border: thick $accent; background: $surface; }
+    FilterDialog Horizontal { height: 1fr; }
+    FilterDialog Vertical.filter-col { width: 1fr; height: 100%; }
+    FilterDialog #filter-status-col { width: 14; }
+    FilterDialog Label { text-style: bold; padding: 0 1; }
+    FilterDialog OptionList { height: 1fr; border: none; }
+    FilterDialog #filter-keys { color: $text-muted; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def __init__(self, statuses: Sequence[tuple[str | None, str]], events: Sequence[tuple[str | None, str]],
+                 workarounds: Sequence[tuple[str | None, str]], current: dict[str, Any]) -> None:
+        super().__init__()
+        self._choices = {"status": list(statuses), "event_code": list(events), "workaround_id": list(workarounds)}
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            with Horizontal():
+                for field, label, col_id in (("status", "inbox.col.status", "filter-status-col"),
+                                             ("event_code", "inbox.col.event", "filter-event-col"),
+                                             ("workaround_id", "inbox.col.workaround", "filter-wa-col")):
+                    with Vertical(classes="filter-col", id=col_id):
+                        yield Label(t(label))
+                        options = [Option(text, id=f"{i}") for i, (_v, text) in enumerate(self._choices[field])]
+                        yield OptionList(*options, id=f"filter-{field}")
+            yield Label(t("inbox.filter_keys") + training_tag(self.app), id="filter-keys")
+
+    def on_mount(self) -> None:
+        for field, choices in self._choices.items():
+            ol = self.query_one(f"#filter-{field}", OptionList)
+            cur = self._current.get(field)
+            idx = next((i for i, (v, _t) in enumerate(choices) if v == cur), 0)
+            ol.highlighted = idx
+        self.query_one("#filter-status", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        field = (event.option_list.id or "").removeprefix("filter-")
+        value = self._choices[field][int(event.option.id or 0)][0]
+        self.dismiss((field, value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

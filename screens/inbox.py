@@ -1,0 +1,557 @@
+"""The manual task inbox (opgaveoverblik): a virtual list that stays instant at 100k+ rows.
+
+``InboxList`` is a ``ScrollView`` on Textual's Line API: it renders only the visible lines
+(``render_line``), its ``virtual_size`` is the row count, and rendered lines and fetched rows
+sit in LRU caches. First paint needs only ``inbox.count`` and one ``inbox.page``; the full
+ordered id list (``inbox.ids``) is fetched in a worker thread afterwards, on its own SQLite
+connection, and used for deep jumps (G, PgDn far down) once it arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from array import array
+from dataclasses import dataclass, replace
+from datetime import date
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.containers import Horizontal
+from textual.geometry import Size
+from textual.message import Message
+from textual.screen import Screen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Input, Label, Static
+
+from sygesikring_tui import i18n
+from sygesikring_tui.domain.cpr import mask
+from sygesikring_tui.i18n import t
+from sygesikring_tui.store import inbox
+from sygesikring_tui.store.inbox import InboxQuery
+
+from .widgets import AppHeader, Guarded, KeyBar, TrainingBanner, due_marker, fmt_cpr, fmt_date
+
+if TYPE_CHECKING:
+    from sygesikring_tui.catalogue import Catalogue
+    from sygesikring_tui.store import Store
+
+    from .app import SygesikringApp
+
+log = logging.getLogger(__name__)
+
+SORT_CYCLE = ("due", "event", "cpr", "name", "status", "workaround", "received")
+STATUS_CHOICES: tuple[str | None, ...] = ("open", "closed", None)
+FETCH_BLOCK = 64  # rows fetched per query when a line needs a row not in the cache
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # also the sort key it belongs to
+    label: str  # i18n key
+    width: int  # fixed width, or the minimum for a flexible column
+    weight: int = 0  # share of the spare width (0: fixed)
+
+
+COLUMNS = (
+    Column("due", "inbox.col.due", 10),
+    Column("status", "inbox.col.status", 11),
+    Column("event", "inbox.col.event", 10, 4),
+    Column("cpr", "inbox.col.cpr", 11),
+    Column("name", "inbox.col.name", 12, 3),
+    Column("workaround", "inbox.col.workaround", 9, 4),
+)
+
+
+def layout(width: int) -> list[int]:
+    """Column widths for a line of ``width`` cells (one space between columns)."""
+    fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) - 1
+    spare = max(0, width - fixed)
+    weights = sum(c.weight for c in COLUMNS)
+    widths = [c.width + (spare * c.weight // weights if c.weight else 0) for c in COLUMNS]
+    # Give rounding leftovers to the name column.
+    widths[4] += max(0, width - (sum(widths) + len(COLUMNS) - 1))
+    return widths
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut (with …) or padded to exactly ``width`` cells."""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    return set_cell_size(text, width)
+
+
+def fmt_int(n: int) -> str:
+    s = f"{n:,}"
+    return s.replace(",", ".") if i18n.language() == "da" else s
+
+
+class InboxList(Guarded, ScrollView, can_focus=True):
+    """The virtual task list. Line 0 is the column header; rows follow."""
+
+    COMPONENT_CLASSES = {"inbox--header", "inbox--cursor", "inbox--due", "inbox--closed", "inbox--row"}
+    DEFAULT_CSS = """
+    InboxList { height: 1fr; scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0; overflow-x: hidden; }
+    InboxList > .inbox--header { text-style: bold; background: $panel; }
+    InboxList > .inbox--cursor { background: $accent; color: $text; text-style: bold; }
+    InboxList:blur > .inbox--cursor { background: $accent 50%; }
+    InboxList > .inbox--due { color: $warning; text-style: bold; }
+    InboxList > .inbox--closed { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", show=False),
+        Binding("down,j", "cursor(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("g,home", "top", show=False),
+        Binding("G,end", "bottom", show=False),
+        Binding("enter", "select", show=False),
+    ]
+
+    class Selected(Message):
+        """Enter on a row."""
+
+        def __init__(self, row: dict[str, Any]) -> None:
+            super().__init__()
+            self.row = row
+
+    class CountChanged(Message):
+        def __init__(self, total: int) -> None:
+            super().__init__()
+            self.total = total
+
+    def __init__(self, store: Store, catalogue: Catalogue, today: date, query: InboxQuery | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store = store
+        self.catalogue = catalogue
+        self.today = today
+        self.query_ = query or InboxQuery()
+        self.total = 0
+        self.cursor = 0
+        self.ids: array | None = None
+        self._gen = 0
+        self._rows: LRUCache[int, dict[str, Any]] = LRUCache(4096)
+        self._lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        self._wa_labels: dict[str | None, str] = {}
+
+    # -- data ---------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.set_query(self.query_)
+
+    def set_query(self, query: InboxQuery, keep_cursor: bool = False) -> None:
+        """Apply ``query``: count, first page, repaint; then fetch the id list in the background."""
+        self.query_ = query
+        self._gen += 1
+        self.ids = None
+        self._rows.clear()
+        self._lines.clear()
+        self.total = inbox.count(self.store, query)
+        first = max(self.visible_rows, 1)
+        start = 0
+        if keep_cursor:
+            self.cursor = min(self.cursor, max(self.total - 1, 0))
+            start = max(0, int(self.scroll_y))
+        else:
+            self.cursor = 0
+        for i, row in enumerate(inbox.page(self.store, query, start, first + 1)):
+            self._rows[start + i] = row
+        self.virtual_size = Size(self.size.width, self.total + 1)
+        if not keep_cursor:
+            self.scroll_to(0, 0, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.CountChanged(self.total))
+        self._load_ids(query, self._gen)
+
+    def reload(self) -> None:
+        """Re-read after a change (a wizard closed a task): keep the position."""
+        self.set_query(self.query_, keep_cursor=True)
+
+    @work(thread=True, exclusive=True, group="inbox-ids", exit_on_error=False)
+    def _load_ids(self, query: InboxQuery, gen: int) -> None:
+        conn = sqlite3.connect(self.store.path, timeout=3.0)
+        try:
+            result = inbox.ids(SimpleNamespace(conn=conn), query)  # type: ignore[arg-type]
+        finally:
+            conn.close()
+        self.app.call_from_thread(self._ids_loaded, result, gen)
+
+    def _ids_loaded(self, result: array, gen: int) -> None:
+        if gen != self._gen:
+            return  # a newer query replaced this one
+        self.ids = result
+        if len(result) != self.total:  # the store changed in between: trust the full list
+            self.total = len(result)
+            self._rows.clear()
+            self._lines.clear()
+            self.virtual_size = Size(self.size.width, self.total + 1)
+            self.cursor = min(self.cursor, max(self.total - 1, 0))
+            self.refresh()
+            self.post_message(self.CountChanged(self.total))
+
+    def row_at(self, index: int) -> dict[str, Any] | None:
+        if not 0 <= index < self.total:
+            return None
+        row = self._rows.get(index)
+        if row is not None:
+            return row
+        start = index - index % FETCH_BLOCK
+        if self.ids is not None:
+            rids = list(self.ids[start:start + FETCH_BLOCK])
+            by_rid = inbox.rows(self.store, rids)
+            for i, rid in enumerate(rids):
+                r = by_rid.get(rid)
+                if r is not None:
+                    self._rows[start + i] = r
+        else:
+            for i, r in enumerate(inbox.page(self.store, self.query_, start, FETCH_BLOCK)):
+                self._rows[start + i] = r
+        return self._rows.get(index)
+
+    @property
+    def selected(self) -> dict[str, Any] | None:
+        return self.row_at(self.cursor)
+
+    # -- geometry -----------------------------------------------------------------------
+    @property
+    def visible_rows(self) -> int:
+        """Rows that fit under the header line."""
+        return max(self.scrollable_content_region.height - 1, 0)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._lines.clear()
+        self.virtual_size = Size(event.size.width, self.total + 1)
+        self._scroll_cursor_into_view()
+
+    # -- rendering ----------------------------------------------------------------------
+    def invalidate(self) -> None:
+        """Drop rendered lines (language switch, style change)."""
+        self._lines.clear()
+        self._wa_labels.clear()
+        self.refresh()
+
+    def refresh_texts(self) -> None:
+        self.invalidate()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header_line(width)
+        index = int(self.scroll_y) + y - 1
+        if index >= self.total:
+            return Strip.blank(width, self.rich_style)
+        is_cursor = index == self.cursor
+        key = (self._gen, index, width, is_cursor, self.has_focus)
+        strip = self._lines.get(key)
+        if strip is None:
+            row = self.row_at(index)
+            strip = self._row_line(row, width, is_cursor) if row else Strip.blank(width, self.rich_style)
+            self._lines[key] = strip
+        return strip
+
+    def _header_line(self, width: int) -> Strip:
+        key = ("header", width, self.query_.sort, self.query_.descending, i18n.language())
+        strip = self._lines.get(key)
+        if strip is None:
+            style = self.get_component_rich_style("inbox--header")
+            cells = []
+            for col, w in zip(COLUMNS, layout(width)):
+                label = t(col.label)
+                if col.key == self.query_.sort:
+                    label += " ▼" if self.query_.descending else " ▲"
+                cells.append(fit(label, w))
+            strip = Strip([Segment(fit(" ".join(cells), width), style)], width)
+            self._lines[key] = strip
+        return strip
+
+    def _workaround_label(self, wid: str | None) -> str:
+        label = self._wa_labels.get(wid)
+        if label is None:
+            w = self.catalogue.workarounds.get(wid) if wid else None
+            label = f"{w.id} {w.title()}" if w else (wid or t("inbox.no_workaround"))
+            self._wa_labels[wid] = label
+        return label
+
+    def row_texts(self, row: dict[str, Any]) -> list[str]:
+        status = row["status"]
+        marker = due_marker(row["due"], status, self.today)
+        status_text = marker or t(f"status.{status}")
+        return [
+            fmt_date(row["due"]),
+            status_text,
+            f"{row['event_code']} {self.catalogue.event_name(row['event_code'])}",
+            fmt_cpr(row["cpr"]),
+            row["name"],
+            self._workaround_label(row["workaround_id"]),
+        ]
+
+    def _row_line(self, row: dict[str, Any], width: int, is_cursor: bool) -> Strip:
+        texts = self.row_texts(row)
+        widths = layout(width)
+        base = self.rich_style
+        if is_cursor:
+            style = base + self.get_component_rich_style("inbox--cursor")
+        elif row["status"] != "open":
+            style = base + self.get_component_rich_style("inbox--closed")
+        else:
+            style = base
+        segments: list[Segment] = []
+        urgent = bool(due_marker(row["due"], row["status"], self.today))
+        due_style = style + self.get_component_rich_style("inbox--due") if urgent and not is_cursor else style
+        if urgent and is_cursor:
+            due_style = style + Style(bold=True, underline=True)
+        for i, (text, w) in enumerate(zip(texts, widths)):
+            if i:
+                segments.append(Segment(" ", style))
+            segments.append(Segment(fit(text, w), due_style if i in (0, 1) else style))
+        used = sum(widths) + len(widths) - 1
+        if used < width:
+            segments.append(Segment(" " * (width - used), style))
+        return Strip(segments).crop(0, width)
+
+    # -- navigation ---------------------------------------------------------------------
+    def move_to(self, index: int) -> None:
+        if self.total == 0:
+            self.cursor = 0
+            self.refresh()
+            return
+        index = max(0, min(index, self.total - 1))
+        if index == self.cursor:
+            return
+        old = self.cursor
+        self.cursor = index
+        if not self._scroll_cursor_into_view():
+            top = int(self.scroll_y)
+            for i in (old, index):
+                if top <= i < top + self.visible_rows:
+                    self.refresh_line(i - top + 1)
+
+    def _scroll_cursor_into_view(self) -> bool:
+        """Scroll so the cursor row is visible; True if it scrolled."""
+        top = int(self.scroll_y)
+        rows = max(self.visible_rows, 1)
+        new_top = top
+        if self.cursor < top:
+            new_top = self.cursor
+        elif self.cursor >= top + rows:
+            new_top = self.cursor - rows + 1
+        if new_top != top:
+            self.scroll_to(y=new_top, animate=False, immediate=True)
+            self.refresh()
+            return True
+        return False
+
+    def action_cursor(self, delta: int) -> None:
+        self.move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self.move_to(self.cursor + direction * max(self.visible_rows - 1, 1))
+
+    def action_top(self) -> None:
+        self.move_to(0)
+
+    def action_bottom(self) -> None:
+        self.move_to(self.total - 1)
+
+    def action_select(self) -> None:
+        row = self.selected
+        if row is not None:
+            self.post_message(self.Selected(row))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.move_to(int(self.scroll_y) + event.y - 1)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        # Mouse wheel scrolling moves the view; keep the cursor on a visible row.
+        top = int(new)
+        rows = max(self.visible_rows, 1)
+        if not (top <= self.cursor < top + rows) and self.total:
+            self.cursor = max(0, min(self.total - 1, max(top, min(self.cursor, top + rows - 1))))
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+
+class SearchInput(Input):
+    """The search field: CPR digits or part of a name; Enter or Down goes back to the list."""
+
+    DEFAULT_CSS = """
+    SearchInput { border: none; height: 1; width: 1fr; padding: 0 1; background: $boost; }
+    SearchInput:focus { border: none; background: $accent 30%; }
+    """
+    BINDINGS = [Binding("down", "app.focus('inbox-list')", show=False),
+                Binding("escape", "leave", show=False)]
+
+    def action_leave(self) -> None:
+        if self.value:
+            self.value = ""
+        else:
+            self.screen.query_one(InboxList).focus()
+
+
+class InboxScreen(Guarded, Screen[None]):
+    HELP_KEY = "help.inbox"
+    DEFAULT_CSS = """
+    InboxScreen #search-bar { height: 1; }
+    InboxScreen #search-label { width: auto; padding: 0 1; }
+    InboxScreen #count { width: auto; padding: 0 1; text-style: bold; }
+    InboxScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("slash", "focus_search", show=False),
+        Binding("f", "filter", show=False),
+        Binding("x", "clear_filters", show=False),
+        Binding("s", "sort", show=False),
+        Binding("S", "reverse", show=False),
+        Binding("w", "wizard", show=False),
+        Binding("r", "reload", show=False),
+    ]
+
+    def __init__(self, query: InboxQuery | None = None) -> None:
+        super().__init__()
+        self._initial_query = query or InboxQuery()
+
+    @property
+    def sapp(self) -> SygesikringApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader("inbox.title")
+        yield TrainingBanner()
+        with Horizontal(id="search-bar"):
+            yield Label(t("inbox.search"), id="search-label")
+            yield SearchInput(placeholder=t("inbox.search_placeholder"), id="search",
+                              select_on_focus=False)
+            yield Label("", id="count")
+        yield Static("", id="filter-bar")
+        yield InboxList(self.sapp.store, self.sapp.catalogue, self.sapp.today, self._initial_query, id="inbox-list")
+        yield KeyBar(self._keys(), id="keybar")
+
+    def on_mount(self) -> None:
+        self.query_one(SearchInput).cursor_blink = self.sapp.cursor_blink
+        self.query_one(InboxList).focus()
+        self._update_filter_bar()
+
+    def on_screen_resume(self) -> None:
+        # Back from a person screen or a wizard: the store may have changed.
+        lst = self.query_one(InboxList)
+        if lst.is_mounted:
+            lst.reload()
+
+    def _keys(self) -> list[tuple[str, str]]:
+        return [("↵", "inbox.key.open"), ("w", "inbox.key.wizard"), ("/", "inbox.key.search"),
+                ("f", "inbox.key.filter"), ("s", "inbox.key.sort"), ("F1", "ui.help"), ("^q", "ui.quit")]
+
+    @property
+    def inbox_list(self) -> InboxList:
+        return self.query_one(InboxList)
+
+    # -- texts --------------------------------------------------------------------------
+    def refresh_texts(self) -> None:
+        self.query_one("#search-label", Label).update(t("inbox.search"))
+        self.query_one(SearchInput).placeholder = t("inbox.search_placeholder")
+        self._update_count(self.inbox_list.total)
+        self._update_filter_bar()
+
+    def _update_count(self, total: int) -> None:
+        self.query_one("#count", Label).update(t("inbox.count", n=fmt_int(total)))
+
+    def on_inbox_list_count_changed(self, message: InboxList.CountChanged) -> None:
+        self._update_count(message.total)
+
+    def _update_filter_bar(self) -> None:
+        q = self.inbox_list.query_
+        status = t(f"status.{q.status}") if q.status else t("inbox.all")
+        event = q.event_code or t("inbox.all")
+        if q.workaround_id == "none":
+            wa = t("inbox.no_workaround")
+        else:
+            wa = q.workaround_id or t("inbox.all")
+        col = next(c for c in COLUMNS if c.key == q.sort) if q.sort in {c.key for c in COLUMNS} else None
+        sort_label = t(col.label) if col else t(f"inbox.sort.{q.sort}")
+        arrow = "▼" if q.descending else "▲"
+        self.query_one("#filter-bar", Static).update(
+            t("inbox.filter_bar", status=status, event=event, workaround=wa, sort=f"{sort_label} {arrow}"))
+
+    # -- query changes ------------------------------------------------------------------
+    def _set_query(self, **changes: Any) -> None:
+        lst = self.inbox_list
+        lst.set_query(replace(lst.query_, **changes))
+        self._update_filter_bar()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self._set_query(search=event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.inbox_list.focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one(SearchInput).focus()
+
+    def action_sort(self) -> None:
+        q = self.inbox_list.query_
+        nxt = SORT_CYCLE[(SORT_CYCLE.index(q.sort) + 1) % len(SORT_CYCLE)] if q.sort in SORT_CYCLE else "due"
+        self._set_query(sort=nxt)
+
+    def action_reverse(self) -> None:
+        self._set_query(descending=not self.inbox_list.query_.descending)
+
+    def action_clear_filters(self) -> None:
+        self.query_one(SearchInput).value = ""
+        self._set_query(status="open", event_code=None, workaround_id=None, search="")
+
+    def action_reload(self) -> None:
+        self.inbox_list.reload()
+
+    def action_filter(self) -> None:
+        from .dialogs import FilterDialog
+
+        cat = self.sapp.catalogue
+        statuses = [(s, t(f"status.{s}") if s else t("inbox.all")) for s in STATUS_CHOICES]
+        events_ = [(None, t("inbox.all"))] + [
+            (code, f"{code} {cat.event_name(code)}") for code in inbox.event_codes(self.sapp.store)]
+        was = [(None, t("inbox.all")), ("none", t("inbox.no_workaround"))] + [
+            (w.id, f"{w.id} {w.title()}") for w in sorted(cat.workarounds.values(),
+                                                            key=lambda w: [int(x) for x in w.id.split(".")])]
+        q = self.inbox_list.query_
+        current = {"status": q.status, "event_code": q.event_code, "workaround_id": q.workaround_id}
+
+        def chosen(result: tuple[str, Any] | None) -> None:
+            if result is not None:
+                field, value = result
+                self._set_query(**{field: value})
+            self.inbox_list.focus()
+
+        self.app.push_screen(FilterDialog(statuses, events_, was, current), chosen)
+
+    # -- opening ------------------------------------------------------------------------
+    def on_inbox_list_selected(self, message: InboxList.Selected) -> None:
+        self.open_person(message.row)
+
+    def open_person(self, row: dict[str, Any]) -> None:
+        from .person import PersonScreen
+
+        log.info("open person %s from task", mask(row["cpr"]))
+        self.app.push_screen(PersonScreen(row["cpr"], task_id=row["id"]))
+
+    def action_wizard(self) -> None:
+        row = self.inbox_list.selected
+        if row is None:
+            self.notify(t("inbox.no_task_selected"), severity="warning")
+            return
+        self.sapp.start_suggested_wizard(row["cpr"], row["id"])

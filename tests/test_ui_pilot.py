@@ -1,0 +1,494 @@
+"""Pilot tests of the app shell, the task inbox and the person screen, through real key presses
+at 80×24 (the smallest supported terminal)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from screens.app import SygesikringApp, make_app, run_app
+from screens.dialogs import FilterDialog, MessageDialog, StoreErrorScreen, TooSmallScreen
+from screens.help import HelpScreen
+from screens.inbox import InboxList, InboxScreen
+from screens.person import PersonScreen
+from sygesikring_tui import i18n, logs
+from tests.conftest import TODAY
+
+SIZE = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def danish():
+    """The language is process-global: every test starts and ends in Danish."""
+    i18n.set_language("da")
+    yield
+    i18n.set_language("da")
+
+
+def screen_text(app: SygesikringApp) -> str:
+    """What the terminal shows, as plain text (the current screen over its background)."""
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    con = Console(file=io.StringIO(), width=app.size.width, height=app.size.height, record=True,
+                  color_system=None, legacy_windows=False)
+    con.print(update)
+    return con.export_text(styles=False)
+
+
+def sql(path: Path, query: str, *args: object) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(query, args).fetchall()
+    finally:
+        conn.close()
+
+
+async def settle(app: SygesikringApp, pilot) -> None:
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def inbox_of(app: SygesikringApp) -> InboxList:
+    screen = app.screen
+    assert isinstance(screen, InboxScreen), screen
+    return screen.inbox_list
+
+
+def visible_rows(lst: InboxList) -> list[dict]:
+    top = int(lst.scroll_y)
+    return [r for i in range(top, min(lst.total, top + lst.visible_rows)) if (r := lst.row_at(i))]
+
+
+# -- navigation -----------------------------------------------------------------------------
+
+
+async def test_arrow_and_j_k_keys_move_the_inbox_selection(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        assert lst.cursor == 0
+        first = lst.selected
+        await pilot.press("down", "j")
+        assert lst.cursor == 2
+        await pilot.press("k")
+        assert lst.cursor == 1
+        await pilot.press("up", "up")
+        assert lst.cursor == 0
+        assert lst.selected == first
+
+
+async def test_pagedown_g_and_G_jump_by_page_and_to_the_ends(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        open_count = sql(training_store, "SELECT count(*) FROM tasks WHERE status='open'")[0][0]
+        assert lst.total == open_count > lst.visible_rows
+        await pilot.press("pagedown")
+        assert lst.cursor == lst.visible_rows - 1
+        await pilot.press("G")
+        await pilot.pause()
+        assert lst.cursor == open_count - 1
+        # The last row is on screen: scrolled to the bottom.
+        assert lst.scroll_y + lst.visible_rows >= open_count
+        assert lst.selected["rid"] == sql(
+            training_store, "SELECT rid FROM tasks WHERE status='open' ORDER BY due DESC, rid DESC LIMIT 1")[0][0]
+        await pilot.press("g")
+        await pilot.pause()
+        assert lst.cursor == 0 and lst.scroll_y == 0
+
+
+# -- search, filter, sort -------------------------------------------------------------------
+
+
+async def test_typing_part_of_a_name_filters_rows_to_that_name(training_store):
+    surname = sql(training_store, "SELECT name FROM tasks WHERE status='open' ORDER BY rid LIMIT 1")[0][0].split()[-1]
+    expected = sql(training_store, "SELECT count(*) FROM tasks WHERE status='open' AND instr(lower(name), ?) > 0",
+                   surname.lower())[0][0]
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        before = lst.total
+        await pilot.press("slash", *surname.lower())
+        await settle(app, pilot)
+        assert 0 < lst.total == expected < before
+        rows = visible_rows(lst)
+        assert rows and all(surname.lower() in r["name"].lower() for r in rows)
+        assert f"{expected} opgaver" in screen_text(app)
+
+
+async def test_typing_cpr_digits_filters_rows_to_that_person(training_store):
+    cpr = sql(training_store, "SELECT cpr FROM tasks WHERE status='open' ORDER BY rid DESC LIMIT 1")[0][0]
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        await pilot.press("slash", *cpr[:6], "minus", *cpr[6:])  # typed as DDMMYY-SSSS
+        await settle(app, pilot)
+        rows = visible_rows(lst)
+        assert rows and {r["cpr"] for r in rows} == {cpr}
+        assert lst.total == sql(training_store, "SELECT count(*) FROM tasks WHERE status='open' AND cpr=?", cpr)[0][0]
+        # Escape clears the search: every open task is back.
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert lst.total == sql(training_store, "SELECT count(*) FROM tasks WHERE status='open'")[0][0]
+
+
+async def test_status_filter_shows_closed_tasks_only(training_store):
+    closed = sql(training_store, "SELECT count(*) FROM tasks WHERE status='closed'")[0][0]
+    assert closed > 0
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        await pilot.press("f")
+        await pilot.pause()
+        assert isinstance(app.screen, FilterDialog)
+        await pilot.press("down", "enter")  # Åben -> Lukket
+        await settle(app, pilot)
+        assert lst.total == closed
+        assert all(r["status"] == "closed" for r in visible_rows(lst))
+        assert "Status: Lukket" in screen_text(app)
+
+
+async def test_event_filter_shows_only_tasks_of_that_event(training_store):
+    codes = [r[0] for r in sql(training_store, "SELECT DISTINCT event_code FROM tasks ORDER BY event_code")]
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        await pilot.press("f", "tab", "down", "enter")  # event list: "alle", then the first code
+        await settle(app, pilot)
+        code = codes[0]
+        assert lst.query_.event_code == code
+        assert lst.total == sql(training_store, "SELECT count(*) FROM tasks WHERE status='open' AND event_code=?",
+                                code)[0][0]
+        assert {r["event_code"] for r in visible_rows(lst)} == {code}
+        await pilot.press("x")  # clear filters
+        await settle(app, pilot)
+        assert lst.query_.event_code is None
+
+
+async def test_workaround_filter_none_shows_tasks_without_a_suggestion(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        await pilot.press("f", "tab", "tab", "down", "enter")  # workaround list: "alle", "ingen"
+        await settle(app, pilot)
+        assert lst.query_.workaround_id == "none"
+        assert lst.total == sql(training_store,
+                                "SELECT count(*) FROM tasks WHERE status='open' AND workaround_id IS NULL")[0][0]
+        assert all(r["workaround_id"] is None for r in visible_rows(lst))
+
+
+async def test_s_cycles_the_sort_column_and_S_reverses_the_order(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        dues = [r["due"] for r in visible_rows(lst)]
+        assert dues == sorted(dues)
+        await pilot.press("s")  # due -> event
+        await settle(app, pilot)
+        assert lst.query_.sort == "event"
+        first = [r["event_code"] for r in visible_rows(lst)]
+        assert first == sorted(first)
+        assert first[0] == sql(training_store, "SELECT min(event_code) FROM tasks WHERE status='open'")[0][0]
+        await pilot.press("S")
+        await settle(app, pilot)
+        assert lst.query_.descending
+        rev = [r["event_code"] for r in visible_rows(lst)]
+        assert rev == sorted(rev, reverse=True)
+        assert rev[0] == sql(training_store, "SELECT max(event_code) FROM tasks WHERE status='open'")[0][0]
+        assert "Hændelse ▼" in screen_text(app)
+
+
+async def test_overdue_and_due_today_tasks_are_marked_in_text(training_store):
+    today_iso = TODAY.isoformat()
+    n_over = sql(training_store, "SELECT count(*) FROM tasks WHERE status='open' AND due < ?", today_iso)[0][0]
+    assert n_over > 0
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "OVERSKREDET" in text  # the list starts with the earliest due dates
+        lst = inbox_of(app)
+        line = " ".join(lst.row_texts(lst.row_at(0)))
+        assert "OVERSKREDET" in line
+
+
+# -- person screen --------------------------------------------------------------------------
+
+
+async def test_enter_opens_the_person_of_the_selected_task(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        await pilot.press("j", "j", "j")
+        row = lst.selected
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, PersonScreen)
+        assert screen.cpr == row["cpr"] and screen.task_id == row["id"]
+        text = screen_text(app)
+        assert f"{row['cpr'][:6]}-{row['cpr'][6:]}" in text and row["name"] in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, InboxScreen)
+        assert inbox_of(app).cursor == 3
+
+
+async def test_person_tabs_show_groups_doctors_tasks_and_wizards(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, PersonScreen)
+        await pilot.press("2")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Sikringsgrupper" in text and "Lægevalg" in text
+        await pilot.press("5")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Opgaver" in text and "CPR-hændelser" in text
+        await pilot.press("7")
+        await pilot.pause()
+        assert screen.wizards, "every person gets at least the catalogue's wizards"
+        assert app.focused is screen.query_one("#wizard-list")
+        # The key bar (last line) and the tabs are on screen at 80x24.
+        lines = screen_text(app).splitlines()
+        assert "Faneblad" in lines[23] and "7 Wizards" in lines[3]
+
+
+async def test_person_screen_offers_the_suggested_wizard_of_an_open_task(training_store):
+    from sygesikring_tui.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    with_wizard = [w.id for w in cat.workarounds.values() if w.wizard]
+    marks = ",".join("?" * len(with_wizard))
+    cpr, task_id = sql(training_store, f"SELECT cpr, id FROM tasks WHERE status='open' AND workaround_id IN ({marks}) "
+                       "ORDER BY rid LIMIT 1", *with_wizard)[0]
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await app.push_screen(PersonScreen(cpr, task_id=task_id))
+        await settle(app, pilot)
+        screen = app.screen
+        suggested = screen.suggested_entry()
+        assert suggested is not None and suggested.task_id == task_id
+        await pilot.press("7")
+        await pilot.pause()
+        assert "★" in screen_text(app)
+
+
+async def test_w_in_the_inbox_starts_the_suggested_wizard(training_store):
+    from sygesikring_tui.catalogue import load_catalogue
+    from sygesikring_tui.domain.wizards import WIZARDS
+
+    cat = load_catalogue()
+    with_wizard = [w.id for w in cat.workarounds.values() if w.wizard in WIZARDS]
+    marks = ",".join("?" * len(with_wizard))
+    cpr = sql(training_store, f"SELECT cpr FROM tasks WHERE status='open' AND workaround_id IN ({marks}) "
+              "ORDER BY rid LIMIT 1", *with_wizard)[0][0]
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *cpr, "enter")
+        await settle(app, pilot)
+        assert inbox_of(app).selected["cpr"] == cpr
+        await pilot.press("w")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "WizardScreen"
+        assert app.screen.case.cpr == cpr
+
+
+# -- shell: help, training, size, language, palette -----------------------------------------
+
+
+async def test_f1_opens_help_for_the_current_screen(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "Opgaveoverblikket viser" in screen_text(app)
+        await pilot.press("escape", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PersonScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "Personbilledet viser" in screen_text(app)
+        await pilot.press("f1")  # F1 again closes help
+        await pilot.pause()
+        assert isinstance(app.screen, PersonScreen)
+
+
+async def test_training_is_shown_in_text_on_every_screen(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert app.is_training
+        seen = {}
+        seen["inbox"] = screen_text(app)
+        await pilot.press("f")
+        await pilot.pause()
+        seen["filter"] = screen_text(app)
+        await pilot.press("escape", "f1")
+        await pilot.pause()
+        seen["help"] = screen_text(app)
+        await pilot.press("escape", "enter")
+        await settle(app, pilot)
+        for tab in "1234567":
+            await pilot.press(tab)
+            await pilot.pause()
+            seen[f"person-{tab}"] = screen_text(app)
+        app.report_error(RuntimeError("test"))
+        await pilot.pause()
+        seen["error"] = screen_text(app)
+        await pilot.press("enter", "ctrl+p")
+        await pilot.pause()
+        seen["palette"] = screen_text(app)
+        for name, text in seen.items():
+            assert "TRÆNING" in text, name
+
+
+async def test_a_terminal_smaller_than_80x24_shows_the_too_small_message(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=(79, 23)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, TooSmallScreen)
+        assert "Terminalen er for lille (mindst 80×24)" in screen_text(app)
+        await pilot.press("j")  # keys do not reach the inbox underneath
+        await pilot.resize_terminal(80, 24)
+        await settle(app, pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert inbox_of(app).cursor == 0
+        await pilot.resize_terminal(100, 23)
+        await settle(app, pilot)
+        assert isinstance(app.screen, TooSmallScreen)
+
+
+async def test_ctrl_l_switches_the_language_at_runtime(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        assert "Opgaveoverblik" in screen_text(app)
+        await pilot.press("ctrl+l")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "Task inbox" in text and "Due" in text and "OVERDUE" in text
+        await pilot.press("ctrl+l")
+        await settle(app, pilot)
+        assert "Opgaveoverblik" in screen_text(app)
+
+
+async def test_command_palette_switches_language_and_opens_help(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"engelsk")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert i18n.language() == "en"
+        assert "Task inbox" in screen_text(app)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"help")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+
+
+# -- bad store, unexpected errors -----------------------------------------------------------
+
+
+async def test_a_corrupt_store_shows_a_message_naming_the_file_and_is_left_unchanged(tmp_path, capsys):
+    path = tmp_path / "desk.db"
+    path.write_bytes(b"SQLite format 3\x00" + b"\x13garbage" * 512)
+    before = path.read_bytes()
+    assert run_app(path) == 2
+    err = capsys.readouterr().err
+    assert "beskadiget" in err and str(path) in err and "Traceback" not in err
+    assert path.read_bytes() == before
+    app = make_app(path, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, StoreErrorScreen)
+        text = screen_text(app)
+        assert "beskadiget" in text and "Traceback" not in text
+        await pilot.press("q")
+    assert path.read_bytes() == before
+
+
+async def test_an_exception_in_a_key_action_shows_a_short_message_not_a_traceback(training_store, tmp_path,
+                                                                                   monkeypatch):
+    log_path = tmp_path / "app.log"
+    logs.setup(path=log_path)
+    handler = logging.getLogger().handlers[-1]
+    try:
+        def boom(self):
+            raise RuntimeError("kaput for 010203-1234")
+
+        monkeypatch.setattr(InboxScreen, "action_sort", boom)
+        app = make_app(training_store, today=TODAY)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            await pilot.press("s")
+            await settle(app, pilot)
+            assert isinstance(app.screen, MessageDialog)
+            text = screen_text(app)
+            assert "uventet fejl" in text and "står i loggen" in text
+            assert "Traceback" not in text and "RuntimeError" not in text
+            await pilot.press("enter", "j")
+            await pilot.pause()
+            assert inbox_of(app).cursor == 1  # the app goes on
+        assert not app.return_code
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    logged = log_path.read_text()
+    assert "RuntimeError" in logged and "010203-XXXX" in logged and "010203-1234" not in logged
+
+
+async def test_an_exception_in_a_message_handler_keeps_the_inbox_working(training_store, monkeypatch):
+    calls = {"n": 0}
+    original = InboxList.set_query
+
+    def flaky(self, query, keep_cursor=False):
+        calls["n"] += 1
+        if query.search == "x":
+            raise ValueError("bad search")
+        return original(self, query, keep_cursor)
+
+    monkeypatch.setattr(InboxList, "set_query", flaky)
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", "x")  # Input.Changed -> InboxScreen handler raises
+        await pilot.pause()
+        assert isinstance(app.screen, MessageDialog)
+        assert "Traceback" not in screen_text(app)
+        await pilot.press("enter", "backspace", "down", "j")
+        await settle(app, pilot)
+        assert isinstance(app.screen, InboxScreen)
+        assert inbox_of(app).cursor == 1
+    assert app.error_count == 1 and not app.return_code
