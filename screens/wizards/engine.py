@@ -143,6 +143,7 @@ class WizardScreen(Screen[str | None]):
     DEFAULT_CSS = """
     WizardScreen { layout: vertical; }
     WizardScreen #wiz-title { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
+    WizardScreen #wiz-step { height: 1; text-style: bold; padding: 0 1; }
     WizardScreen #wiz-guide { height: 1; color: $text-muted; padding: 0 1; }
     WizardScreen #wiz-body { height: 1fr; padding: 0 1; }
     WizardScreen .wiz-evidence { margin-bottom: 1; }
@@ -215,6 +216,7 @@ class WizardScreen(Screen[str | None]):
     # -- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", id="wiz-title", markup=False)
+        yield Static("", id="wiz-step", markup=False)
         yield Static("", id="wiz-guide", markup=False)
         yield VerticalScroll(id="wiz-body")
         yield Static("", id="wiz-step-error", classes="-empty", markup=False)
@@ -238,8 +240,8 @@ class WizardScreen(Screen[str | None]):
     def _header(self) -> None:
         n, total = self._position()
         step_title = t("wizard.engine.review") if self.on_review else t(self.wizard.steps[self.step_no].title)
-        self.query_one("#wiz-title", Static).update(
-            f"{t(self.wizard.title)} – {t('wizard.engine.step', n=n, total=total, title=step_title)}")
+        self.query_one("#wiz-title", Static).update(t(self.wizard.title))
+        self.query_one("#wiz-step", Static).update(t("wizard.engine.step", n=n, total=total, title=step_title))
         section = self.wizard.section_for(self.draft)
         wa = None
         try:

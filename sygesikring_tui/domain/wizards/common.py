@@ -36,6 +36,19 @@ def future_group_lines(state: PersonState, today: date) -> list[Msg]:
             for g in state.future_groups(today)]
 
 
+def previous_doctor_line(state: PersonState, ctx: WizardContext) -> list[Msg]:
+    """The last ended doctor choice, when there is no current one (what the system re-assigns)."""
+    if state.current_doctor(ctx.today) is not None:
+        return []
+    ended = [x for x in state.doctors if x.end is not None and x.end <= ctx.today]
+    if not ended:
+        return []
+    doc = max(ended, key=lambda x: x.end)
+    return [Msg("wizard.ev.doctor_previous", {"practice": doc.practice_name, "number": doc.provider_number,
+                                              "open_key": _open_key(ctx.provider(doc.provider_number)),
+                                              "end": d(doc.end)})]
+
+
 def doctor_line(state: PersonState, ctx: WizardContext) -> Msg:
     doc = state.current_doctor(ctx.today)
     if doc is None:
@@ -98,8 +111,9 @@ def provider_options(ctx: WizardContext, *, only_closed: bool = False, limit: in
             continue
         out.append(Option(r.provider.provider_number, Msg("wizard.opt.provider", {
             "practice": r.provider.practice_name, "number": r.provider.provider_number,
-            "open_key": _open_key(r.provider), "km": f"{r.km:.1f}".replace(".", ","),
-            "limit_key": "wizard.ev.within" if r.within_limit else "wizard.ev.beyond"})))
+            "open_key": "wizard.opt.open" if r.provider.open else "wizard.opt.closed",
+            "km": f"{r.km:.1f}".replace(".", ","),
+            "limit_key": "wizard.opt.within" if r.within_limit else "wizard.opt.beyond"})))
         if len(out) >= limit:
             break
     return out

@@ -25,6 +25,7 @@ from .common import (
     group_line,
     note_lines,
     person_lines,
+    previous_doctor_line,
     provider_options,
     task_line,
 )
@@ -185,6 +186,7 @@ def _discharge_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
     s = ctx.state
     eff = draft_date(draft, "effective", ctx.today)
     out = person_lines(s, ctx.today) + task_line(ctx) + [group_line(s, ctx.today), doctor_line(s, ctx)]
+    out += previous_doctor_line(s, ctx)
     out.append(Msg("wizard.ev.addresses_heading", level="heading"))
     out += address_lines(s)
     if moved_during_service(s, eff):
@@ -210,7 +212,7 @@ def _doctor_options(draft: Draft, ctx: WizardContext) -> list[Option]:
 def _doctor_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
     s = ctx.state
     eff = draft_date(draft, "effective", ctx.today)
-    out = [doctor_line(s, ctx)]
+    out = [doctor_line(s, ctx), *previous_doctor_line(s, ctx)]
     if moved_during_service(s, eff):
         out.append(Msg("wizard.discharge.ev.offer_choice", level="warning"))
         out.append(Msg("wizard.discharge.ev.fee_free"))
