@@ -369,7 +369,12 @@ class Storage:
                 if op_id in stored:
                     if stored[op_id][0] != h:
                         raise BodyMismatch(op_id)
-                    answers.append({"op_id": op_id, "status": "duplicate", "answer": json.loads(stored[op_id][1])})
+                    first = json.loads(stored[op_id][1])
+                    if first["status"] in ("conflict", "rejected"):
+                        # Later operations of the desk on this person were made on top of the
+                        # refused one: their base version must not match by coincidence.
+                        blocked.add(o["cpr"])
+                    answers.append({"op_id": op_id, "status": "duplicate", "answer": first})
                     continue
                 cpr = o["cpr"]
                 if cpr not in states:

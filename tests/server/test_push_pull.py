@@ -167,3 +167,23 @@ def test_openapi_and_health_are_served(env: Env):
     assert {"/v1/push", "/v1/changes", "/v1/cpr-events", "/health"} <= set(spec["paths"])
     assert health["status"] == "ok" and health["db"] in ("sqlite", "postgresql")
     json.dumps(spec)
+
+
+def test_a_retried_refused_operation_still_blocks_the_next_one_whose_base_matches_by_chance(env: Env, tmp_path):
+    """Desk B's op1 conflicts; op2 was made on top of op1, and its base version equals the
+    server's version after desk A's change. Resent together, op2 must not be applied."""
+    people = _setup(env, tmp_path)
+    a, ca = _desk(env, tmp_path / "a.db")
+    b, cb = _desk(env, tmp_path / "b.db")
+    p = people[0].cpr
+    note(a, p)
+    sync.sync_once(a, ca)  # server: version 2
+    note(b, p)  # base 1
+    note(b, p)  # base 2: equal to the server's version by coincidence
+    wire = [{k: r[k] for k in ("op_id", "kind", "cpr", "payload", "base_version", "case_id")}
+            for r in b.outbox("pending")]
+    first = cb.push(wire, training=False)  # the answers are lost (the desk was killed)
+    again = cb.push(wire, training=False)
+    assert [x["status"] for x in first] == ["conflict", "blocked"]
+    assert [x["status"] for x in again] == ["duplicate", "blocked"]
+    assert len(env.storage.all_persons()[p].notes) == 1
