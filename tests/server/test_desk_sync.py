@@ -1,0 +1,141 @@
+"""The desk's side of sync: held pulls, the fast state writer, status, backoff, the worker."""
+
+from __future__ import annotations
+
+import random
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from srvkit import Env, FaultyTransport, load_records, make_person, note
+
+from sygesikring_tui import sync
+from sygesikring_tui.domain.model import to_json
+from sygesikring_tui.store import open_store
+from sygesikring_tui.store import sync_state
+
+
+def test_fast_state_writer_stores_what_save_person_stores(tmp_path):
+    s1 = open_store(tmp_path / "a.db")
+    s2 = open_store(tmp_path / "b.db")
+    people = [make_person(random.Random(i), n_tasks=3) for i in range(5)]
+    with s1.transaction():
+        for p in people:
+            s1.save_person(p)
+    with s2.transaction():
+        sync_state.install_states(s2, [to_json(p) for p in people])
+    for p in people:
+        assert s2.load_person(p.cpr) == s1.load_person(p.cpr)
+    q = "SELECT id, cpr, name, search, status, due FROM tasks ORDER BY id"
+    assert s1.conn.execute(q).fetchall() == s2.conn.execute(q).fetchall()
+
+
+def test_a_pulled_state_is_held_while_the_person_has_pending_operations(sqlite_env: Env, tmp_path):
+    people = [make_person(random.Random(i)) for i in range(2)]
+    sqlite_env.storage.load(load_records(people))
+    a = open_store(tmp_path / "a.db")
+    b = open_store(tmp_path / "b.db")
+    ca, cb = sqlite_env.client(sqlite_env.desk()), sqlite_env.client(sqlite_env.desk())
+    sync.sync_once(a, ca)
+    sync.sync_once(b, cb)
+    p = people[0].cpr
+    note(a, p, "fra A")
+    sync.sync_once(a, ca)
+    mine = note(b, p, "fra B")
+    sync.pull(b, cb)  # B has a pending note on p: A's change is held, B's note still shows
+    assert [n.text for n in b.load_person(p).notes] == ["fra B"]
+    assert b.conn.execute("SELECT count(*) FROM sync_held").fetchone()[0] == 1
+    sync.push(b, cb)  # B's note conflicts: the server's state (with A's note) replaces it
+    assert [n.text for n in b.load_person(p).notes] == ["fra A"]
+    assert [c.op_id for c in sync.conflicts(b)] == [mine]
+    assert b.conn.execute("SELECT count(*) FROM sync_held").fetchone()[0] == 0
+
+
+def test_a_held_state_is_installed_when_the_pending_operation_is_applied(sqlite_env: Env, tmp_path):
+    people = [make_person(random.Random(i)) for i in range(2)]
+    sqlite_env.storage.load(load_records(people))
+    a = open_store(tmp_path / "a.db")
+    b = open_store(tmp_path / "b.db")
+    ca, cb = sqlite_env.client(sqlite_env.desk()), sqlite_env.client(sqlite_env.desk())
+    sync.sync_once(a, ca)
+    sync.sync_once(b, cb)
+    p, q = people[0].cpr, people[1].cpr
+    note(b, p, "fra B")
+    note(a, q, "fra A")
+    sync.sync_once(a, ca)
+    sync.pull(b, cb)
+    assert [n.text for n in b.load_person(q).notes] == ["fra A"]  # no pending op on q: installed now
+    sync.sync_once(b, cb)
+    assert b.load_person(p) == sqlite_env.storage.all_persons()[p]
+
+
+def test_status_counts_waiting_operations_and_the_age_of_the_oldest(sqlite_env: Env, tmp_path):
+    people = [make_person(random.Random(1))]
+    sqlite_env.storage.load(load_records(people))
+    store = open_store(tmp_path / "d.db")
+    inner = sqlite_env.transport()
+    ft = FaultyTransport(inner)
+    client = sync.SyncClient("http://testserver", sqlite_env.desk(), transport=ft)
+    assert sync.status(store).online is None
+    sync.sync_once(store, client)
+    note(store, people[0].cpr)
+    note(store, people[0].cpr)
+    ft.mode = "offline"
+    with pytest.raises(sync.SyncError):
+        sync.sync_once(store, client)
+    st = sync.status(store, now=datetime.now().astimezone() + timedelta(minutes=10))
+    assert (st.online, st.waiting) == (False, 2)
+    assert 590 < st.oldest_waiting_age < 700
+    ft.mode = None
+    sync.sync_once(store, client)
+    st = sync.status(store)
+    assert (st.online, st.waiting, st.oldest_waiting_age) == (True, 0, None) and st.last_sync
+
+
+def test_backoff_grows_with_failures_within_its_cap_and_is_jittered():
+    rng = random.Random(1)
+    for n in range(1, 12):
+        delays = [sync.backoff_delay(n, rng, base=1, cap=60) for _ in range(50)]
+        assert all(0 <= d <= min(60, 2 ** n) for d in delays)
+        assert len(set(delays)) > 1
+
+
+def test_worker_syncs_in_a_thread_until_stopped(sqlite_env: Env, tmp_path):
+    people = [make_person(random.Random(1))]
+    sqlite_env.storage.load(load_records(people))
+    path = tmp_path / "d.db"
+    open_store(path).close()
+    seen: list[sync.SyncStatus] = []
+    done = threading.Event()
+
+    def on_status(st: sync.SyncStatus) -> None:
+        seen.append(st)
+        if st.online:
+            done.set()
+
+    client = sqlite_env.client(sqlite_env.desk())
+    worker = sync.SyncWorker(path, "http://testserver", "unused", interval=0.05, on_status=on_status, client=client)
+    t = threading.Thread(target=worker.run)
+    t.start()
+    assert done.wait(20)
+    worker.stop()
+    t.join(20)
+    assert not t.is_alive()
+    store = open_store(path)
+    assert store.load_person(people[0].cpr) == sqlite_env.storage.all_persons()[people[0].cpr]
+
+
+def test_worker_never_syncs_a_training_store(sqlite_env: Env, tmp_path):
+    path = tmp_path / "t.db"
+    open_store(path, training=True).close()
+    calls = []
+
+    class Spy(FaultyTransport):
+        def handle_request(self, request):
+            calls.append(request.url.path)
+            return super().handle_request(request)
+
+    client = sync.SyncClient("http://testserver", sqlite_env.desk(), transport=Spy(sqlite_env.transport()))
+    sync.SyncWorker(path, "x", "y", client=client).run()  # returns at once
+    assert calls == []
+    assert "training" in (sync.status(open_store(path)).last_error or "")
