@@ -27,6 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="sygesikring-tui", description="Sygesikring desk app for Borgerservice")
     ap.add_argument("--lang", choices=i18n.LANGUAGES, help="UI language (default: da)")
     ap.add_argument("--store", type=Path, help="case store file (default: the training store)")
+    ap.add_argument("--server", metavar="URL", help="sync with this sygesikring-server (desk store by default)")
+    ap.add_argument("--token-file", type=Path, metavar="F", help="file holding the desk's token (with --server)")
     sub = ap.add_subparsers(dest="command")
     tr = sub.add_parser("training", help="(re)build a synthetic training store")
     tr.add_argument("--tasks", type=int, default=DEFAULT_TRAINING_TASKS)
@@ -128,6 +130,8 @@ def cmd_launch(args: argparse.Namespace) -> int:
     from . import training
 
     logs.setup()
+    if args.server:
+        return _launch_with_server(args)
     path = args.store or paths.default_training_store()
     if args.store is None and not path.exists():
         print(f"Bygger træningsdatabase {path} ...", file=sys.stderr)
@@ -136,6 +140,29 @@ def cmd_launch(args: argparse.Namespace) -> int:
     from screens.app import run_app  # the UI, imported only now
 
     return run_app(store_path=path)
+
+
+def _launch_with_server(args: argparse.Namespace) -> int:
+    """A desk synced with a server: the desk store (never the training store) plus a token."""
+    from .store import open_store
+
+    if not args.token_file:
+        print("--server needs --token-file", file=sys.stderr)
+        return 2
+    try:
+        token = args.token_file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        print(f"cannot read the token file {args.token_file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if not token:
+        print(f"the token file {args.token_file} is empty", file=sys.stderr)
+        return 2
+    path = args.store or paths.default_desk_store()
+    if not path.exists():
+        open_store(path, training=False).close()
+    from screens.app import run_app  # the UI, imported only now
+
+    return run_app(store_path=path, server=args.server, token=token)
 
 
 if __name__ == "__main__":
