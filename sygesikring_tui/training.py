@@ -21,10 +21,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import multiprocessing
 import os
+import queue
 import random
+import threading
 import time
-from collections.abc import Callable
+import types
+import typing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -35,6 +40,7 @@ from . import i18n
 from .catalogue import Catalogue, load_catalogue
 from .domain import cpr as cprmod
 from .domain import rules
+from .domain.workarounds import suggest
 from .domain.model import (
     Address,
     AddressEntry,
@@ -55,6 +61,7 @@ from .domain.model import (
     Sex,
     Task,
     TaskStatus,
+    to_json,
 )
 from .store.db import open_store, task_row
 
@@ -154,44 +161,89 @@ class _P:
 
 
 # --- fast JSON encoding, identical to domain.model.to_json --------------------------------
+#
+# ``to_json`` inspects every value's type at run time; for 100k persons that is most of the
+# build. Here each dataclass gets an encoder made once from its type hints. The test
+# suite proves the result equals ``to_json`` for every person of a store.
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_ENCODERS: dict[type, Callable[[Any], Any]] = {}
 
 
-def _enc(obj: Any) -> Any:
-    """:func:`domain.model.to_json`, with the field names of each class looked up once."""
-    t = type(obj)
-    if t is str or t is int or t is float or t is bool or obj is None:
-        return obj
-    names = _FIELD_NAMES.get(t)
-    if names is None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        names = _FIELD_NAMES[t] = tuple(f.name for f in dataclasses.fields(obj))
-    if names is not None:
-        return {n: _enc(getattr(obj, n)) for n in names}
-    if isinstance(obj, StrEnum):
-        return obj.value
-    if isinstance(obj, date):
-        return obj.isoformat()
-    if t is tuple or t is list:
-        return [_enc(v) for v in obj]
-    if isinstance(obj, dict):
-        return {k: _enc(v) for k, v in obj.items()}
-    return obj
+def _expr(tp: Any, v: str, env: dict[str, Any], depth: int = 0) -> str:
+    """A Python expression encoding the value ``v`` of type ``tp`` as to_json would."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1:
+            return f"plain({v})"
+        return f"(None if {v} is None else {_expr(inner[0], v, env, depth)})"
+    if origin in (tuple, list):
+        x = f"x{depth}"
+        return f"[{_expr(args[0], x, env, depth + 1)} for {x} in {v}]" if args else f"plain({v})"
+    if tp in (str, int, float, bool):
+        return v
+    if tp is date:
+        return f"{v}.isoformat()"
+    if isinstance(tp, type) and issubclass(tp, StrEnum):
+        return f"{v}.value"
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        name = f"enc_{tp.__name__}"
+        env[name] = _dataclass_encoder(tp)
+        return f"{name}({v})"
+    return f"plain({v})"  # dicts, Any: JSON values as they are, anything else by the generic codec
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(v: Any) -> Any:
+    """to_json for the JSON-ready values event data holds (falls back to to_json)."""
+    t = type(v)
+    if t in _PLAIN:
+        return v
+    if t is dict:
+        return {k: _plain(x) for k, x in v.items()}
+    if t is list or t is tuple:
+        return [_plain(x) for x in v]
+    return to_json(v)
+
+
+def _dataclass_encoder(tp: type) -> Callable[[Any], Any]:
+    enc = _ENCODERS.get(tp)
+    if enc is not None:
+        return enc
+    env: dict[str, Any] = {"to_json": to_json, "plain": _plain}
+    hints = typing.get_type_hints(tp)
+    items = ", ".join(f"{f.name!r}: {_expr(hints[f.name], 'v.' + f.name, env)}" for f in dataclasses.fields(tp))
+    exec(f"def enc(v):\n    return {{{items}}}\n", env)  # noqa: S102 - code made from our own type hints
+    enc = _ENCODERS[tp] = env["enc"]
+    return enc
 
 
 def person_doc(state: PersonState) -> str:
     """The ``persons.doc`` text Store.save_person writes for ``state`` (tasks live in ``tasks``)."""
-    return json.dumps(_enc(dataclasses.replace(state, tasks=())), ensure_ascii=False)
+    if state.tasks:
+        state = dataclasses.replace(state, tasks=())
+    return _JSON.encode(_dataclass_encoder(PersonState)(state))
+
+
+# json.dumps(doc, ensure_ascii=False) without making an encoder for every call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 # --- the generator ---------------------------------------------------------------------
 
 
 class _Gen:
-    def __init__(self, cat: Catalogue, rng: random.Random, today: date) -> None:
+    def __init__(self, cat: Catalogue, rng: random.Random, today: date, shard: int = 0, shards: int = 1) -> None:
         self.cat = cat
         self.rng = rng
         self.today = today
+        # Shards are built in parallel; each uses only birth dates whose ordinal is its own
+        # residue modulo ``shards``, so no two shards can ever make the same CPR number.
+        self.shard = shard
+        self.shards = shards
         self.names = cat.names
         self.munis = list(cat.municipalities)
         self.greenland = [
@@ -204,6 +256,7 @@ class _Gen:
         self.closed_by_muni: dict[int, list[Provider]] = {}
         self.counter = 0
         self.tasks_made = 0
+        self.retired = cat.retired()
         # The youngest birth date a synthetic CPR number allows, and the oldest.
         self.latest_birth = min(today - timedelta(days=2), date(getattr(cprmod, "SYNTHETIC_LAST_YEAR", 9999), 12, 31))
         self.earliest_birth = date(cprmod.SYNTHETIC_FIRST_YEAR, 1, 2)
@@ -211,7 +264,7 @@ class _Gen:
     # -- small helpers ------------------------------------------------------------------
     def nid(self, prefix: str) -> str:
         self.counter += 1
-        return f"{prefix}{self.counter:08d}"
+        return f"{prefix}{self.shard:03d}{self.counter:08d}"
 
     def days_ago(self, lo: int, hi: int) -> date:
         return self.today - timedelta(days=self.rng.randint(lo, hi))
@@ -231,14 +284,23 @@ class _Gen:
             else:
                 earliest, latest = self.earliest_birth, self.earliest_birth + timedelta(days=364)
         d = earliest + timedelta(days=self.rng.randint(0, (latest - earliest).days))
+        n = self.shards
+        step = timedelta(days=n)
+        d += timedelta(days=(self.shard - d.toordinal()) % n)  # this shard's dates only
         if d.day == 1:
-            d = d + timedelta(days=1) if d + timedelta(days=1) <= latest else d - timedelta(days=1)
+            d += step
+        while d > latest or d.day == 1:
+            d -= step
         return d
+
+    def age(self, p: _P) -> int:
+        t, b = self.today, p.birth
+        return t.year - b.year - ((t.month, t.day) < (b.month, b.day))
 
     def new_cpr(self, born: date, male: bool) -> str:
         while True:
             c = cprmod.synthetic(born, male, self.rng)
-            if c not in self.persons:
+            if c not in self.persons:  # every number made so far, kept after its person is written
                 return c
 
     def first_name(self, sex: Sex) -> str:
@@ -270,8 +332,7 @@ class _Gen:
         return Fee(True, self.cat.card_fee(when.year), reason) if paid else Fee(False, 0, reason)
 
     # -- providers ------------------------------------------------------------------------
-    def make_providers(self) -> None:
-        r = self.rng
+    def make_providers(self, r: random.Random) -> None:
         prefixes = self.names["practice_prefix"]
         streets = self.names["streets"]
         used: set[str] = set()
@@ -416,7 +477,7 @@ class _Gen:
         """A spouse or cohabitant at the same address and children (at home or moved out)."""
         r = self.rng
         made: list[_P] = []
-        age = cprmod.age_on(p.cpr, self.today)
+        age = self.age(p)
         if partner is None:
             partner = age >= 22 and r.random() < 0.35
         if partner:
@@ -441,7 +502,7 @@ class _Gen:
         for _ in range(children):
             c_hi = max(19, age - 20)
             c = self.person(19, max(19, min(c_hi, 45)), last=p.last_name, address=None)
-            at_home = cprmod.age_on(c.cpr, self.today) < 23 and r.random() < 0.6
+            at_home = self.age(c) < 23 and r.random() < 0.6
             if at_home:
                 c.address = p.address
             self.base_history(c, moved_in=None if not at_home else p.addresses[-1].start, doctor_open=None,
@@ -738,7 +799,7 @@ class _Gen:
         rec, closed = self.received()
         ward = self.person(19, 95) if r.random() < 0.5 else self.person(75, 95)
         self.base_history(ward)
-        age = cprmod.age_on(ward.cpr, self.today)
+        age = self.age(ward)
         if age >= 60 and r.random() < 0.7:
             g = self.person(max(19, age - 45), max(19, age - 20), last=ward.last_name)
             self.base_history(g)
@@ -754,7 +815,7 @@ class _Gen:
         self.task(ward, "021", rec, {"guardian_cpr": g.cpr}, closed)
 
     def _marry(self, p: _P, on: date) -> _P:
-        q = self.person(max(19, cprmod.age_on(p.cpr, self.today) - 5), cprmod.age_on(p.cpr, self.today) + 8,
+        q = self.person(max(19, self.age(p) - 5), self.age(p) + 8,
                         Sex.MALE if p.sex == Sex.FEMALE else Sex.FEMALE, address=p.address)
         self.base_history(q, moved_in=p.addresses[-1].start)
         q.married_on = p.married_on = on
@@ -906,7 +967,8 @@ class _Gen:
         for code, event_id, rec, closed in p.task_specs:
             ev = self.cat.events.get(code)
             due = rec + timedelta(days=ev.due_days if ev else 5)
-            s = self.cat.suggest(code, state, self.today, provider=self.providers.get)
+            # The catalogue's suggestion rules, exactly as Catalogue.suggest applies them.
+            s = suggest(self.cat.suggestion_rules, code, state, self.today, self.providers.get, self.retired)
             out.append(Task(tid(), p.cpr, code, event_id, rec, due,
                             TaskStatus.CLOSED if closed else TaskStatus.OPEN, None, closed, s.workaround_id))
         return tuple(out)
@@ -945,54 +1007,58 @@ def _pick_scenarios(rng: random.Random) -> Callable[[], str]:
     return pick
 
 
-def generate(tasks: int, seed: int, today: date, cat: Catalogue | None = None,
-             progress: ProgressFn | None = None) -> tuple[list[Provider], list[tuple[PersonState, tuple[Task, ...]]]]:
-    """The training content in memory: providers, and each person's state with its tasks.
+class Training:
+    """The training content, made scenario by scenario: ``providers``, then ``people()``."""
 
-    Every scenario is made at least once (when ``tasks`` allows), the rest drawn by weight,
-    until exactly ``tasks`` tasks exist.
-    """
-    cat = cat or load_catalogue()
-    rng = random.Random(seed)
-    g = _Gen(cat, rng, today)
-    g.make_providers()
-    pick = _pick_scenarios(rng)
-    order = [n for n, _w in SCENARIOS]
-    i = 0
-    step = max(1, tasks // 100)
-    next_report = step
-    while g.tasks_made < tasks:
-        name = order[i] if i < len(order) else pick()
-        i += 1
-        before = len(g.order)
-        getattr(g, f"sc_{name}")()
-        if rng.random() < 0.05:
-            g.bg_cohabitant_closed()
-        # A scenario may overshoot (P03 makes one task per relation): drop the extra tasks.
-        over = g.tasks_made - tasks
-        if over > 0:
-            for c in reversed(g.order[before:]):
+    def __init__(self, tasks: int, seed: int, today: date, cat: Catalogue | None = None,
+                 shard: int = 0, shards: int = 1) -> None:
+        self.tasks = tasks
+        self.seed = seed
+        self.gen = _Gen(cat or load_catalogue(), random.Random(f"{seed}/{shard}"), today, shard, shards)
+        self.gen.make_providers(random.Random(seed))  # the same practices in every shard
+        self.providers: list[Provider] = list(self.gen.providers.values())
+
+    def people(self) -> Iterator[tuple[PersonState, tuple[Task, ...]]]:
+        """Each person's state and tasks, in a fixed order, until exactly ``tasks`` tasks exist.
+
+        Every scenario is made once first (when ``tasks`` allows), the rest drawn by weight.
+        A scenario's persons are only ever linked to each other, so each is final (and
+        yielded, then forgotten) as soon as its scenario is done.
+        """
+        g, tasks, seed = self.gen, self.tasks, self.seed
+        pick = _pick_scenarios(g.rng)
+        first = [n for n, _w in SCENARIOS]
+        i = 0
+        counter = 0
+
+        def tid() -> str:
+            nonlocal counter
+            counter += 1
+            return f"T{seed % 1000:03d}-{g.shard:03d}{counter:05d}"
+
+        while g.tasks_made < tasks:
+            name = first[i] if i < len(first) else pick()
+            i += 1
+            before = len(g.order)
+            getattr(g, f"sc_{name}")()
+            if g.rng.random() < 0.05:
+                g.bg_cohabitant_closed()
+            made = g.order[before:]
+            # A scenario may overshoot (P03 makes one task per relation): drop the extra tasks.
+            over = g.tasks_made - tasks
+            for c in reversed(made):
                 p = g.persons[c]
                 while over > 0 and p.task_specs:
                     p.task_specs.pop()
                     over -= 1
                     g.tasks_made -= 1
-        if progress and g.tasks_made >= next_report:
-            progress(min(g.tasks_made, tasks) // 2, tasks)
-            next_report += step
-    counter = 0
-
-    def tid() -> str:
-        nonlocal counter
-        counter += 1
-        return f"T{seed % 1000:03d}-{counter:07d}"
-
-    out = []
-    for c in g.order:
-        p = g.persons[c]
-        state = g.freeze(p)
-        out.append((state, g.tasks_for(p, state, tid)))
-    return list(g.providers.values()), out
+            for c in made:
+                p = g.persons[c]
+                state = g.freeze(p)
+                yield state, g.tasks_for(p, state, tid)
+            for c in made:
+                g.persons[c] = None  # type: ignore[assignment]  # number kept as used, person dropped
+            del g.order[before:]
 
 
 def build(path: Path | str, *, tasks: int, seed: int, progress: ProgressFn | None = None,
@@ -1000,52 +1066,57 @@ def build(path: Path | str, *, tasks: int, seed: int, progress: ProgressFn | Non
     """(Re)build the training store at ``path``; returns a short line of statistics.
 
     The store is written to a temporary file next to ``path`` (``synchronous=OFF``, bulk
-    inserts in one transaction) and moved over ``path`` atomically; stale ``-wal``/``-shm``
-    files of the old store are removed first. ``today`` fixes the reference date.
+    inserts, a writer thread overlapping SQLite with the generation) and moved over
+    ``path`` atomically; stale ``-wal``/``-shm`` files of the old store are removed first.
+    ``today`` fixes the reference date (default: the real today).
     """
     t0 = time.perf_counter()
     path = Path(path).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     today = today or date.today()
-    cat = load_catalogue()
-    providers, people = generate(tasks, seed, today, cat, progress)
+    shards = max(1, -(-tasks // SHARD_TASKS))
+    workers = min(os.cpu_count() or 1, shards, MAX_WORKERS)
+    providers = Training(0, seed, today).providers
     tmp = path.with_name(f".{path.name}.build-{os.getpid()}")
     _remove_db(tmp)
-    n_tasks = 0
+    n_persons = n_tasks = 0
     try:
         store = open_store(tmp, training=True)
+        writer = _Writer(store)
         try:
-            conn = store.conn
-            conn.execute("PRAGMA synchronous=OFF")
+            store.conn.execute("PRAGMA synchronous=OFF")
             with store.transaction():
                 store.upsert_providers(providers)
                 store.set_meta("training_seed", str(seed))
                 store.set_meta("training_tasks", str(tasks))
                 store.set_meta("training_today", today.isoformat())
-            total = len(people)
-            chunk = 5000
-            for start in range(0, total, chunk):
-                part = people[start:start + chunk]
-                person_rows = []
-                task_rows = []
-                for state, ts in part:
-                    p = state.person
-                    person_rows.append((p.cpr, p.name, p.address.municipality_code, state.version,
-                                        person_doc(state)))
-                    task_rows.extend(task_row(t, p.name) for t in ts)
-                with store.transaction():
-                    conn.executemany("INSERT INTO persons(cpr, name, municipality_code, version, doc) "
-                                     "VALUES (?, ?, ?, ?, ?)", person_rows)
-                    conn.executemany(
-                        "INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, status, "
-                        "assignee, closed_reason, workaround_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        task_rows)
-                n_tasks += len(task_rows)
-                if progress:
-                    progress(tasks // 2 + n_tasks // 2 if n_tasks < tasks else tasks, tasks)
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Worker processes are forked before the writer thread exists.
+            pool = _pool(workers) if workers > 1 else None
+            writer.start()
+            step = max(1, min(2000, tasks // 50))
+            next_report = step
+            try:
+                if pool is None:
+                    size = max(20, min(1000, tasks // 40))  # persons a batch: progress stays regular
+                    batches = (b for k in range(shards) for b in _shard_batches(tasks, seed, today, k, shards, size))
+                else:
+                    batches = pool.imap(_shard_rows, [(tasks, seed, today, k, shards) for k in range(shards)])
+                for person_rows, task_rows in batches:
+                    writer.put(person_rows, task_rows)
+                    n_persons += len(person_rows)
+                    n_tasks += len(task_rows)
+                    if progress and n_tasks >= next_report:
+                        progress(min(n_tasks, tasks - 1), tasks)  # the total only once the store is in place
+                        next_report = n_tasks + step
+            finally:
+                if pool is not None:
+                    pool.terminate()
+                    pool.join()
+            writer.finish()
+            store.conn.execute("PRAGMA synchronous=FULL")
+            store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
+            writer.stop()
             store.close()
         os.chmod(tmp, 0o600)
         for suffix in ("-wal", "-shm"):
@@ -1058,11 +1129,100 @@ def build(path: Path | str, *, tasks: int, seed: int, progress: ProgressFn | Non
         raise
     _remove_db(tmp)  # the temp file's own -wal/-shm, if any were left
     if progress:
-        progress(tasks, tasks)
+        progress(n_tasks, tasks)
     secs = time.perf_counter() - t0
-    return i18n.t("training.stats", persons=f"{len(people):,}".replace(",", "."),
-                  tasks=f"{n_tasks:,}".replace(",", "."), providers=f"{len(providers):,}".replace(",", "."),
-                  seconds=f"{secs:.1f}")
+    return i18n.t("training.stats", persons=_num(n_persons), tasks=_num(n_tasks),
+                  providers=_num(len(providers)), seconds=f"{secs:.1f}")
+
+
+SHARD_TASKS = 5000  # tasks per shard: a fixed size, so the content never depends on the machine
+MAX_WORKERS = 4
+
+
+def _shard_batches(tasks: int, seed: int, today: date, shard: int, shards: int,
+                   size: int) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
+    """The rows of one shard (its share of ``tasks``), in batches of ``size`` persons."""
+    mine = tasks // shards + (1 if shard < tasks % shards else 0)
+    person_rows: list[tuple[Any, ...]] = []
+    task_rows: list[tuple[Any, ...]] = []
+    for state, ts in Training(mine, seed, today, shard=shard, shards=shards).people():
+        p = state.person
+        person_rows.append((p.cpr, p.name, p.address.municipality_code, state.version, person_doc(state)))
+        task_rows.extend(task_row(t, p.name) for t in ts)
+        if len(person_rows) >= size:
+            yield person_rows, task_rows
+            person_rows, task_rows = [], []
+    if person_rows or task_rows:
+        yield person_rows, task_rows
+
+
+def _shard_rows(args: tuple[int, int, date, int, int]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """A worker process: all rows of one shard."""
+    persons: list[tuple[Any, ...]] = []
+    tasks: list[tuple[Any, ...]] = []
+    for p, t in _shard_batches(*args, size=10**9):
+        persons.extend(p)
+        tasks.extend(t)
+    return persons, tasks
+
+
+def _pool(workers: int) -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ctx.Pool(workers)
+
+
+def _num(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+class _Writer:
+    """Writes batches of rows on its own thread (SQLite releases the GIL while it works)."""
+
+    _PERSONS = "INSERT INTO persons(cpr, name, municipality_code, version, doc) VALUES (?, ?, ?, ?, ?)"
+    _TASKS = ("INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, status, assignee, "
+              "closed_reason, workaround_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.queue: queue.Queue[tuple[list[Any], list[Any]] | None] = queue.Queue(maxsize=3)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="training-writer", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue
+            persons, tasks = item
+            try:
+                with self.store.transaction() as conn:
+                    conn.executemany(self._PERSONS, persons)
+                    conn.executemany(self._TASKS, tasks)
+            except BaseException as exc:  # handed to the building thread
+                self.error = exc
+
+    def put(self, persons: list[Any], tasks: list[Any]) -> None:
+        if self.error is not None:
+            raise self.error
+        if persons or tasks:
+            self.queue.put((persons, tasks))
+
+    def finish(self) -> None:
+        """Wait until every batch is written; raise the writer's error, if any."""
+        self.stop()
+        if self.error is not None:
+            raise self.error
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
 
 
 def _remove_db(p: Path) -> None:

@@ -393,3 +393,17 @@ def test_group_histories_include_group_2_future_switches_and_earlier_4_or_5(stat
         future += bool(s.future_groups(TODAY))
         earlier45 += any(x.group in (4, 5) and x.status(TODAY) == "previous" for x in s.groups)
     assert current2 and future and earlier45
+
+
+def test_a_sharded_build_is_the_same_with_or_without_worker_processes(tmp_path, monkeypatch):
+    tasks = training.SHARD_TASKS + 60  # two shards
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    monkeypatch.setattr(training, "MAX_WORKERS", 2)
+    training.build(a, tasks=tasks, seed=9, today=TODAY)
+    monkeypatch.setattr(training, "MAX_WORKERS", 1)
+    training.build(b, tasks=tasks, seed=9, today=TODAY)
+    assert content_hash(a) == content_hash(b)
+    with open_store(a) as store:
+        assert store.conn.execute("SELECT count(*) FROM tasks").fetchone()[0] == tasks
+        ids = store.conn.execute("SELECT count(DISTINCT id) FROM tasks").fetchone()[0]
+    assert ids == tasks
