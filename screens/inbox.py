@@ -2,9 +2,11 @@
 
 ``InboxList`` is a ``ScrollView`` on Textual's Line API: it renders only the visible lines
 (``render_line``), its ``virtual_size`` is the row count, and rendered lines and fetched rows
-sit in LRU caches. First paint needs only ``inbox.count`` and one ``inbox.page``; the full
-ordered id list (``inbox.ids``) is fetched in a worker thread afterwards, on its own SQLite
-connection, and used for deep jumps (G, PgDn far down) once it arrives.
+sit in LRU caches. First paint needs only ``inbox.count`` and one ``inbox.page``. Then a
+worker thread reads every task's keys into an :class:`InboxIndex` (its own SQLite
+connection), after which search, filter and sort keystrokes are answered from memory (a
+full SQLite scan per keystroke is ~0.3 s at 100k). A store too large to index stays on
+SQLite, with the full ordered id list (``inbox.ids``) fetched in the background.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from sygesikring_tui.i18n import t
 from sygesikring_tui.store import inbox
 from sygesikring_tui.store.inbox import InboxQuery
 
+from .inbox_index import InboxIndex
 from .widgets import AppHeader, Guarded, KeyBar, TrainingBanner, due_marker, fmt_cpr, fmt_date
 
 if TYPE_CHECKING:
@@ -99,7 +102,8 @@ class InboxList(Guarded, ScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {"inbox--header", "inbox--cursor", "inbox--due", "inbox--closed", "inbox--row"}
     DEFAULT_CSS = """
-    InboxList { height: 1fr; scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0; overflow-x: hidden; }
+    InboxList { height: 1fr; scrollbar-size-vertical: 1; scrollbar-size-horizontal: 0;
+                overflow-x: hidden; overflow-y: scroll; }
     InboxList > .inbox--header { text-style: bold; background: $panel; }
     InboxList > .inbox--cursor { background: $accent; color: $text; text-style: bold; }
     InboxList:blur > .inbox--cursor { background: $accent 50%; }
@@ -137,7 +141,11 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self.query_ = query or InboxQuery()
         self.total = 0
         self.cursor = 0
-        self.ids: array | None = None
+        self.ids: array | None = None  # SQL path: the ordered row ids, once fetched
+        self.index: InboxIndex | None = None  # the in-memory index, once loaded
+        self._index_state = "loading"  # loading | ready | none (too large: SQL only)
+        self._index_signature: tuple[int, int] = (0, 0)
+        self._positions: array | None = None  # index path: matching positions in order
         self._gen = 0
         self._rows: LRUCache[int, dict[str, Any]] = LRUCache(4096)
         self._lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
@@ -145,35 +153,84 @@ class InboxList(Guarded, ScrollView, can_focus=True):
 
     # -- data ---------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.set_query(self.query_)
+        self.set_query(self.query_)  # first paint: count + one page, from SQLite
+        self._load_index(self._store_signature())
+
+    def _store_signature(self) -> tuple[int, int]:
+        """Changes to the store since a moment: our own writes (total_changes, e.g. a wizard
+        commit) and other connections' (data_version)."""
+        conn = self.store.conn
+        return (conn.total_changes, conn.execute("PRAGMA data_version").fetchone()[0])
 
     def set_query(self, query: InboxQuery, keep_cursor: bool = False) -> None:
-        """Apply ``query``: count, first page, repaint; then fetch the id list in the background."""
+        """Apply ``query`` and repaint: from the in-memory index once it is loaded, else from
+        SQLite (count + the visible page; the id list follows in the background)."""
+        previous = (self.query_, self._positions) if self._positions is not None else None
         self.query_ = query
         self._gen += 1
-        self.ids = None
         self._rows.clear()
         self._lines.clear()
-        self.total = inbox.count(self.store, query)
-        first = max(self.visible_rows, 1)
-        start = 0
         if keep_cursor:
-            self.cursor = min(self.cursor, max(self.total - 1, 0))
             start = max(0, int(self.scroll_y))
         else:
-            self.cursor = 0
-        for i, row in enumerate(inbox.page(self.store, query, start, first + 1)):
-            self._rows[start + i] = row
-        self.virtual_size = Size(self.size.width, self.total + 1)
+            start = 0
+        if self.index is not None:
+            self._positions = self.index.select(query, previous)
+            self.ids = None
+            self.total = len(self._positions)
+        else:
+            self._positions = None
+            self.ids = None
+            self.total = inbox.count(self.store, query)
+            for i, row in enumerate(inbox.page(self.store, query, start, max(self.visible_rows, 1) + 1)):
+                self._rows[start + i] = row
+        self.cursor = min(self.cursor, max(self.total - 1, 0)) if keep_cursor else 0
+        self._set_rows(self.total)
         if not keep_cursor:
             self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
         self.post_message(self.CountChanged(self.total))
-        self._load_ids(query, self._gen)
+        if self.index is None and self._index_state == "none":
+            self._load_ids(query, self._gen)
+
+    def _set_rows(self, rows: int) -> None:
+        """Set the virtual height to ``rows`` + the header line WITHOUT a screen layout: the
+        vertical scrollbar is always shown (overflow-y: scroll), so only it needs updating.
+        A layout per keystroke would cost more than the whole query."""
+        size = Size(self.size.width, rows + 1)
+        if size != self.virtual_size:
+            self.set_reactive(InboxList.virtual_size, size)
+            self._scroll_update(size)
 
     def reload(self) -> None:
         """Re-read after a change (a wizard closed a task): keep the position."""
+        if self.index is not None and self._store_signature() != self._index_signature:
+            self.index = None  # stale: SQLite answers until the new index is loaded
+            self._load_index(self._store_signature())
         self.set_query(self.query_, keep_cursor=True)
+
+    @work(thread=True, exclusive=True, group="inbox-index", exit_on_error=False)
+    def _load_index(self, signature: tuple[int, int]) -> None:
+        self._index_state = "loading"
+        index = InboxIndex.load(self.store.path)
+        self.app.call_from_thread(self._index_loaded, index, signature)
+        if index is not None:
+            index.warm()  # every sort order, still in this thread
+
+    def _index_loaded(self, index: InboxIndex | None, signature: tuple[int, int]) -> None:
+        if index is None:  # too large to keep in memory: stay on SQL, fetch the id list
+            self._index_state = "none"
+            self._load_ids(self.query_, self._gen)
+            return
+        self._index_state = "ready"
+        self.index = index
+        self._index_signature = signature
+        positions = index.select(self.query_)
+        if len(positions) != self.total:  # the store changed since the first paint
+            self.set_query(self.query_, keep_cursor=True)
+        else:
+            self._positions = positions
+            self._rows.clear()
 
     @work(thread=True, exclusive=True, group="inbox-ids", exit_on_error=False)
     def _load_ids(self, query: InboxQuery, gen: int) -> None:
@@ -192,7 +249,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             self.total = len(result)
             self._rows.clear()
             self._lines.clear()
-            self.virtual_size = Size(self.size.width, self.total + 1)
+            self._set_rows(self.total)
             self.cursor = min(self.cursor, max(self.total - 1, 0))
             self.refresh()
             self.post_message(self.CountChanged(self.total))
@@ -202,6 +259,9 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             return None
         row = self._rows.get(index)
         if row is not None:
+            return row
+        if self._positions is not None and self.index is not None:
+            row = self._rows[index] = self.index.row(self._positions[index])
             return row
         start = index - index % FETCH_BLOCK
         if self.ids is not None:
@@ -407,7 +467,7 @@ class InboxScreen(Guarded, Screen[None]):
     DEFAULT_CSS = """
     InboxScreen #search-bar { height: 1; }
     InboxScreen #search-label { width: auto; padding: 0 1; }
-    InboxScreen #count { width: auto; padding: 0 1; text-style: bold; }
+    InboxScreen #count { width: 20; padding: 0 1; text-style: bold; text-align: right; }
     InboxScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
@@ -467,7 +527,7 @@ class InboxScreen(Guarded, Screen[None]):
         self._update_filter_bar()
 
     def _update_count(self, total: int) -> None:
-        self.query_one("#count", Label).update(t("inbox.count", n=fmt_int(total)))
+        self.query_one("#count", Label).update(t("inbox.count", n=fmt_int(total)), layout=False)
 
     def on_inbox_list_count_changed(self, message: InboxList.CountChanged) -> None:
         self._update_count(message.total)
@@ -484,7 +544,8 @@ class InboxScreen(Guarded, Screen[None]):
         sort_label = t(col.label) if col else t(f"inbox.sort.{q.sort}")
         arrow = "▼" if q.descending else "▲"
         self.query_one("#filter-bar", Static).update(
-            t("inbox.filter_bar", status=status, event=event, workaround=wa, sort=f"{sort_label} {arrow}"))
+            t("inbox.filter_bar", status=status, event=event, workaround=wa, sort=f"{sort_label} {arrow}"),
+            layout=False)
 
     # -- query changes ------------------------------------------------------------------
     def _set_query(self, **changes: Any) -> None:

@@ -492,3 +492,24 @@ async def test_an_exception_in_a_message_handler_keeps_the_inbox_working(trainin
         assert isinstance(app.screen, InboxScreen)
         assert inbox_of(app).cursor == 1
     assert app.error_count == 1 and not app.return_code
+
+
+async def test_a_store_too_large_to_index_is_served_from_sqlite_with_the_same_results(training_store, monkeypatch):
+    from screens import inbox_index
+
+    monkeypatch.setattr(inbox_index, "MAX_ROWS", 10)
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        assert lst.index is None and lst.ids is not None  # the id list came from inbox.ids
+        open_count = sql(training_store, "SELECT count(*) FROM tasks WHERE status='open'")[0][0]
+        assert lst.total == len(lst.ids) == open_count
+        await pilot.press("G")
+        assert lst.selected["rid"] == lst.ids[-1]
+        surname = lst.selected["name"].split()[-1]
+        await pilot.press("slash", *surname)
+        await settle(app, pilot)
+        assert lst.total == sql(training_store, "SELECT count(*) FROM tasks WHERE status='open' AND "
+                                "instr(search, ?) > 0", surname.lower())[0][0]
+        assert all(surname.lower() in r["name"].lower() for r in visible_rows(lst))

@@ -1,0 +1,1 @@
+"""Benchmark harness for sygesikring-tui (not timed tests): ``python -m bench``."""

@@ -1,0 +1,80 @@
+"""Measurements that need a fresh process: time to interactive and peak RSS.
+
+Run by ``bench.run`` as ``python -m bench.probes <probe> <kind> <store> <spawned-at>``; prints
+one JSON line. ``kind`` is ``app`` (sygesikring-tui's inbox) or ``bare`` (a bare Textual App
+with one widget, started the same way: headless ``run_test`` at 80×24).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+
+
+def _bare_app():
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input, Static
+
+    class Bare(App):
+        def compose(self) -> ComposeResult:
+            yield Static("Bare Textual app")
+            yield Input(id="search")
+
+    return Bare()
+
+
+def _our_app(store: str):
+    from bench.stores import TODAY
+    from screens.app import make_app
+
+    return make_app(store, today=TODAY)
+
+
+async def _tti(kind: str, store: str, spawned: float) -> dict:
+    app = _bare_app() if kind == "bare" else _our_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        ready = time.time()
+        if kind == "app":
+            from screens.inbox import InboxScreen
+
+            assert isinstance(app.screen, InboxScreen), app.screen
+            lst = app.screen.inbox_list
+            assert lst.total > 0 and lst.row_at(0) is not None
+    return {"tti_s": ready - spawned}
+
+
+async def _rss(kind: str, store: str, spawned: float) -> dict:
+    """Use the app the way a caseworker does, then report the process's peak RSS."""
+    app = _bare_app() if kind == "bare" else _our_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        if kind == "app":
+            await app.workers.wait_for_complete()  # the full id list is loaded
+            await pilot.press("G", "pagedown", "pageup", "g", "s", "s", "S")
+            await pilot.press("slash", *"hansen")
+            await pilot.press(*["backspace"] * 6, "down", "enter")
+            await pilot.pause()
+            await pilot.press("escape")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        else:
+            await pilot.press("tab", *"hansen")
+            await pilot.pause()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {"peak_rss_mb": peak_kb / 1024}
+
+
+def main(argv: list[str]) -> int:
+    probe, kind, store, spawned = argv[0], argv[1], argv[2], float(argv[3])
+    fn = {"tti": _tti, "rss": _rss}[probe]
+    result = asyncio.run(fn(kind, store, spawned))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,64 @@
+"""The inbox's in-memory index answers exactly what the store's inbox queries answer."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from screens.inbox_index import InboxIndex
+from sygesikring_tui.store import inbox, open_store
+from sygesikring_tui.store.inbox import SORTS, InboxQuery
+
+
+@pytest.fixture
+def store_and_index(training_store):
+    store = open_store(training_store, create=False)
+    yield store, InboxIndex.load(training_store)
+    store.close()
+
+
+def _rids(index: InboxIndex, positions) -> list[int]:
+    return [index.rid[p] for p in positions]
+
+
+def test_every_sort_and_direction_gives_the_same_order_as_sqlite(store_and_index):
+    store, index = store_and_index
+    for sort, desc, status in itertools.product(SORTS, (False, True), ("open", "closed", None)):
+        q = InboxQuery(status=status, sort=sort, descending=desc)
+        assert _rids(index, index.select(q)) == list(inbox.ids(store, q)), q
+
+
+def test_filters_and_searches_match_sqlite(store_and_index):
+    store, index = store_and_index
+    some = store.conn.execute("SELECT cpr, name, event_code, workaround_id FROM tasks ORDER BY rid DESC LIMIT 1").fetchone()
+    cpr, name, event, wa = some
+    queries = [
+        InboxQuery(event_code=event), InboxQuery(workaround_id="none"), InboxQuery(workaround_id=wa, status=None),
+        InboxQuery(search=name.split()[0]), InboxQuery(search=name.split()[-1].upper()),
+        InboxQuery(search=cpr[:4]), InboxQuery(search=f"{cpr[:6]}-{cpr[6:]}"), InboxQuery(search="  x  "),
+        InboxQuery(search=cpr[:2], sort="name", descending=True), InboxQuery(search="e", event_code=event, sort="event"),
+        InboxQuery(search="zzzz-not-a-name"),
+    ]
+    for q in queries:
+        assert _rids(index, index.select(q)) == list(inbox.ids(store, q)), q
+
+
+def test_typing_and_backspacing_narrow_and_widen_like_fresh_queries(store_and_index):
+    store, index = store_and_index
+    name = store.conn.execute("SELECT name FROM tasks ORDER BY rid LIMIT 1").fetchone()[0].lower()
+    typed = [name[:i] for i in range(1, min(len(name), 8) + 1)]
+    previous = None
+    for term in typed + typed[::-1][1:] + [""]:
+        q = InboxQuery(search=term)
+        got = index.select(q, previous)
+        assert _rids(index, got) == list(inbox.ids(store, q)), term
+        previous = (q, got)
+
+
+def test_the_row_of_a_position_is_the_row_sqlite_returns(store_and_index):
+    store, index = store_and_index
+    q = InboxQuery()
+    positions = index.select(q)
+    page = inbox.page(store, q, 0, 25)
+    assert [index.row(p) for p in positions[:25]] == page
