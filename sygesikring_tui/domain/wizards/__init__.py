@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import forced_choice, military, renumbering
+from . import cards_family, doctors_family, events_family, forced_choice, military, renumbering
 from .base import (
     Draft,
     Field,
@@ -27,6 +27,9 @@ WIZARDS: dict[str, Wizard] = {
         military.DISCHARGE,
         military.STATE_POSTED_NOTE,
         forced_choice.WIZARD,
+        *doctors_family.WIZARDS,
+        *cards_family.WIZARDS,
+        *events_family.WIZARDS,
     )
 }
 

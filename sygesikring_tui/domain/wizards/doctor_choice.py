@@ -1,0 +1,371 @@
+"""Doctor choice done properly: a provider field, its options, its validation, and a fee step.
+
+Any wizard that makes a doctor choice builds on these helpers (issue 3, item 3):
+
+* **Offer**: providers sorted by distance from the chooser's address. The distance is the
+  straight-line km between coordinates (``rules.distance_km``), NOT road distance, and the
+  screen says so (``doctors.ev.distance``). Providers within the distance rule (15 km; 5 km
+  in København 101, Frederiksberg 147, Tårnby 185, Dragør 155: ``rules.distance_limit_km``)
+  come first, then the rest, each marked within/beyond the rule; open/closed in words.
+* **Closed doctors** are refused unless the wizard's :class:`ChoiceRule` names a force rule
+  (``rules.FORCE_RULES``) and, if it says so, the provider is one the rule covers (e.g. only
+  the cohabitant's doctor under "cohabitant"). A forced choice names the rule on screen
+  (:func:`chosen_lines`) and in the review (``common.describe`` shows ``force.<rule>``).
+* **Attention point 1** (a future switch to 2/4/5/7/8/9) blocks at the provider step with
+  the explanation, before the review; **attention point 3** (a minor choosing a parent's
+  closed doctor) is flagged on the step after the choice and should go into the note.
+* **Fee**: free or paid by ``fees.doctor_fee`` for the choice's reason, the amount from the
+  year's fee (``WizardContext.card_fee``); a paid fee may be waived only with a written
+  reason (:func:`fee_step`, :func:`fee_payload`).
+
+Option values are provider numbers, as in ``common.provider_options``, so a draft made with
+either helper reads the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from .. import attention, fees, rules
+from ..model import PersonState, Provider
+from ..rules import RankedProvider
+from .base import Draft, Field, FieldError, Msg, Option, Step, WizardContext
+
+WhoFn = Callable[[Draft, WizardContext], PersonState | None]
+ProvidersFn = Callable[[Draft, WizardContext], "set[str] | None"]
+
+# Record texts (Danish: they are written into the person's record, whatever the UI language).
+CHOICE_REASON_TEXT = {
+    "first_choice": "indrejse – første lægevalg",
+    "moving": "flytning",
+    "own_choice": "selvvalgt",
+    "cohabitant": "samboende",
+    "guardian_on_behalf": "selvvalgt – foretaget for værge",
+    "practice_closes": "praksis lukker",
+}
+FEE_REASON_TEXT = {
+    "first_choice": "første lægevalg efter indrejse – gratis",
+    "moving": "flytning – gratis",
+    "own_choice": "selvvalgt lægeskift",
+    "cohabitant": "samboendes læge – selvvalgt lægeskift",
+    "guardian_on_behalf": "lægeskift for person under værgemål – som selvvalgt",
+    "practice_closes": "praksis lukker – gratis",
+}
+
+
+def self_person(draft: Draft, ctx: WizardContext) -> PersonState | None:
+    return ctx.state
+
+
+@dataclass(frozen=True)
+class ChoiceRule:
+    """What a wizard's provider step offers and allows.
+
+    ``closed``: "refuse" (closed doctors are listed but refused), "hide" (not offered at
+    all), or "force" (allowed under ``force_rule``; ``force_for`` limits it to the closed
+    providers that rule covers, e.g. the cohabitant's doctor). ``only`` restricts the offer
+    to some providers; ``within_first_only`` offers doctors beyond the distance rule only
+    when none within it are offered (2.6.1). ``who`` is the person who gets the doctor
+    (the ward when a guardian chooses). ``via`` is the CPR number the force rule goes
+    through (the cohabitant).
+    """
+
+    closed: str = "refuse"
+    force_rule: str | None = None
+    force_for: ProvidersFn | None = None
+    only: ProvidersFn | None = None
+    within_first_only: bool = False
+    who: WhoFn = self_person
+    via: Callable[[Draft, WizardContext], str | None] | None = None
+    exclude_current: bool = False
+
+    def __post_init__(self) -> None:
+        if self.closed not in ("refuse", "hide", "force"):
+            raise ValueError(f"unknown closed policy {self.closed!r}")
+        if self.closed == "force" and self.force_rule not in rules.FORCE_RULES:
+            raise ValueError(f"closed='force' needs a force rule from rules.FORCE_RULES, not {self.force_rule!r}")
+
+
+# --- offer ----------------------------------------------------------------------------------
+
+def km_text(km: float) -> str:
+    return f"{km:.1f}".replace(".", ",")
+
+
+def ranked(state: PersonState, ctx: WizardContext) -> list[RankedProvider]:
+    """Every provider by straight-line distance from ``state``'s address, within the rule first."""
+    return rules.rank_providers(state.person.address, ctx.providers.values())
+
+
+def limit_km(state: PersonState) -> float:
+    return rules.distance_limit_km(state.person.address.municipality_code)
+
+
+def _limit_text(state: PersonState) -> str:
+    return km_text(limit_km(state)).replace(",0", "")
+
+
+def offered(draft: Draft, ctx: WizardContext, rule: ChoiceRule, limit: int = 60) -> list[RankedProvider]:
+    """The providers the step offers, in order."""
+    who = rule.who(draft, ctx)
+    if who is None:
+        return []
+    only = rule.only(draft, ctx) if rule.only else None
+    current = who.current_doctor(ctx.today)
+    out: list[RankedProvider] = []
+    for r in ranked(who, ctx):
+        p = r.provider
+        if only is not None and p.provider_number not in only:
+            continue
+        if rule.closed == "hide" and not p.open:
+            continue
+        if rule.exclude_current and current is not None and current.provider_number == p.provider_number:
+            continue
+        out.append(r)
+    if rule.within_first_only and any(r.within_limit for r in out):
+        out = [r for r in out if r.within_limit]
+    return out[:limit]
+
+
+def option_for(r: RankedProvider, state: PersonState) -> Option:
+    p = r.provider
+    return Option(p.provider_number, Msg("doctors.opt.provider", {
+        "practice": p.practice_name, "number": p.provider_number,
+        "state_key": "doctors.opt.open" if p.open else "doctors.opt.closed",
+        "km": km_text(r.km), "limit": _limit_text(state),
+        "limit_key": "doctors.opt.within" if r.within_limit else "doctors.opt.beyond"}))
+
+
+def options(draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> list[Option]:
+    who = rule.who(draft, ctx)
+    if who is None:
+        return []
+    return [option_for(r, who) for r in offered(draft, ctx, rule)]
+
+
+def nearest_default(draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> str:
+    """The nearest offered provider the rule allows (open, or closed and covered by the force
+    rule) that is not already the person's doctor."""
+    who = rule.who(draft, ctx)
+    cur = who.current_doctor(ctx.today) if who else None
+    for r in offered(draft, ctx, rule):
+        if cur is not None and cur.provider_number == r.provider.provider_number:
+            continue
+        if r.provider.open or _force_allowed(r.provider, draft, ctx, rule):
+            return r.provider.provider_number
+    return ""
+
+
+def provider_field(rule: ChoiceRule, field_id: str = "provider", label: str = "doctors.field.provider",
+                   default: Callable[[Draft, WizardContext], str] | None = None) -> Field:
+    return Field(field_id, "provider", label, options=lambda draft, ctx: options(draft, ctx, rule),
+                 default=default or (lambda draft, ctx: nearest_default(draft, ctx, rule)),
+                 hint="doctors.hint.distance")
+
+
+# --- validation -----------------------------------------------------------------------------
+
+def _force_allowed(p: Provider, draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> bool:
+    if rule.closed != "force":
+        return False
+    if rule.force_for is None:
+        return True
+    covered = rule.force_for(draft, ctx)
+    return covered is None or p.provider_number in covered
+
+
+def is_forced(p: Provider | None, draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> bool:
+    """Is choosing ``p`` a forced choice (closed and allowed by the wizard's force rule)?"""
+    return p is not None and not p.open and _force_allowed(p, draft, ctx, rule)
+
+
+def blocking_error(field_id: str, who: PersonState, today: date) -> list[FieldError]:
+    """Attention point 1 as a field error: a future switch to 2/4/5/7/8/9 blocks the choice."""
+    b = rules.blocking_future_switch(who, today)
+    if b is None:
+        return []
+    return [FieldError(field_id, "doctors.error.ap1", {"group": b.group, "date": b.effective.strftime("%d-%m-%Y")})]
+
+
+def validate(field_id: str, draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> list[FieldError]:
+    """The provider step's rules: AP1, group 1, known provider, closed only under the force rule."""
+    who = rule.who(draft, ctx)
+    if who is None:
+        return [FieldError(field_id, "doctors.error.no_person")]
+    errs = blocking_error(field_id, who, ctx.today)
+    if errs:
+        return errs
+    g = who.current_group(ctx.today)
+    if g is None or g.group != 1:
+        return [FieldError(field_id, "doctors.error.group1", {"group": g.group if g else "-"})]
+    number = (draft.get(field_id) or "").strip()
+    p = ctx.provider(number)
+    if p is None:
+        return [FieldError(field_id, "rule.provider_unknown", {"provider": number})]
+    cur = who.current_doctor(ctx.today)
+    if cur is not None and cur.provider_number == number and cur.effective <= ctx.today:
+        return [FieldError(field_id, "doctors.error.same", {"practice": p.practice_name})]
+    if not p.open and not _force_allowed(p, draft, ctx, rule):
+        if rule.closed == "force":
+            return [FieldError(field_id, "doctors.error.closed_not_covered",
+                               {"practice": p.practice_name, "rule_key": f"force.{rule.force_rule}"})]
+        return [FieldError(field_id, "doctors.error.closed", {"practice": p.practice_name})]
+    return []
+
+
+# --- evidence -------------------------------------------------------------------------------
+
+def distance_lines(draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> list[Msg]:
+    """How the offer is sorted, said plainly: straight-line km, the rule's limit, then beyond."""
+    who = rule.who(draft, ctx)
+    if who is None:
+        return []
+    a = who.person.address
+    out = [Msg("doctors.ev.distance", {"street": a.street, "postcode": a.postcode, "city": a.city,
+                                       "limit": _limit_text(who)})]
+    if limit_km(who) < rules.DISTANCE_KM:
+        out.append(Msg("doctors.ev.capital", {"limit": _limit_text(who)}))
+    if rule.closed == "hide":
+        out.append(Msg("doctors.ev.closed_hidden"))
+    elif rule.closed == "force":
+        out.append(Msg("doctors.ev.force_rule", {"rule_key": f"force.{rule.force_rule}"}))
+    else:
+        out.append(Msg("doctors.ev.closed_refused"))
+    if not offered(draft, ctx, rule):
+        out.append(Msg("doctors.ev.none_offered", level="warning"))
+    b = rules.blocking_future_switch(who, ctx.today)
+    if b is not None:
+        out.append(Msg("doctors.error.ap1", {"group": b.group, "date": b.effective.strftime("%d-%m-%Y")}, "warning"))
+    return out
+
+
+def ap3_flag(draft: Draft, ctx: WizardContext, rule: ChoiceRule, field_id: str = "provider") -> attention.Flag | None:
+    """Attention point 3: a minor given a closed doctor that is a parent's (parents in ctx.states)."""
+    who = rule.who(draft, ctx)
+    p = ctx.provider(draft.get(field_id, ""))
+    if who is None or p is None:
+        return None
+    parents = [s for c, s in ctx.states.items() if c != who.cpr]
+    return attention.parent_closed_doctor_flag(who, p, ctx.today, parents)
+
+
+def chosen_lines(draft: Draft, ctx: WizardContext, rule: ChoiceRule, field_id: str = "provider") -> list[Msg]:
+    """The chosen doctor in words: open/closed, distance, the force rule by name, AP3."""
+    who = rule.who(draft, ctx)
+    p = ctx.provider(draft.get(field_id, ""))
+    if who is None or p is None:
+        return []
+    a = who.person.address
+    km = rules.distance_km(a.lat, a.lon, p.lat, p.lon)
+    within = km <= limit_km(who)
+    out = [Msg("doctors.ev.chosen", {
+        "practice": p.practice_name, "number": p.provider_number, "name": who.person.name,
+        "state_key": "doctors.opt.open" if p.open else "doctors.opt.closed", "km": km_text(km),
+        "limit": _limit_text(who), "limit_key": "doctors.opt.within" if within else "doctors.opt.beyond"})]
+    if is_forced(p, draft, ctx, rule):
+        out.append(Msg("doctors.ev.forced", {"rule_key": f"force.{rule.force_rule}"}, "warning"))
+    flag = ap3_flag(draft, ctx, rule, field_id)
+    if flag is not None:
+        out.append(Msg(flag.code, dict(flag.params), "warning"))
+    return out
+
+
+def letter_line() -> Msg:
+    """Attention point 2: the operations send letters whose delivery Sygesikring cannot show."""
+    return Msg("doctors.ev.letter", level="warning")
+
+
+# --- the operation ----------------------------------------------------------------------------
+
+def choice_payload(draft: Draft, ctx: WizardContext, rule: ChoiceRule, reason: str, fee: dict, *,
+                   field_id: str = "provider", effective: date | None = None,
+                   status: str = "approved", provisional_until: date | None = None) -> dict:
+    """A ``doctor_choice`` payload; ``forced``/``force_rule``/``via_cpr`` when the force rule applies."""
+    p = ctx.provider(draft[field_id])
+    if p is None:
+        raise ValueError("the provider is unknown")
+    eff = effective or ctx.today
+    payload: dict = {"provider_number": p.provider_number, "practice_name": p.practice_name,
+                     "reason": CHOICE_REASON_TEXT.get(reason, reason), "effective": eff.isoformat(),
+                     "forced": False, "status": status, "fee": fee}
+    if is_forced(p, draft, ctx, rule):
+        payload["forced"] = True
+        payload["force_rule"] = rule.force_rule
+        via = rule.via(draft, ctx) if rule.via else None
+        if via:
+            payload["via_cpr"] = via
+    if provisional_until is not None:
+        payload["provisional_until"] = provisional_until.isoformat()
+    return payload
+
+
+# --- fee --------------------------------------------------------------------------------------
+
+ReasonFn = Callable[[Draft, WizardContext], str]
+
+
+def fee_table(ctx: WizardContext) -> dict[int, int]:
+    """The year's fee as a one-row table for ``fees.doctor_fee`` (the engine gives this year's)."""
+    return {ctx.today.year: ctx.card_fee}
+
+
+def fee_is_free(reason: str) -> bool:
+    return fees.DOCTOR_REASONS[reason]
+
+
+def _fee_options(reason_fn: ReasonFn) -> Callable[[Draft, WizardContext], list[Option]]:
+    def opts(draft: Draft, ctx: WizardContext) -> list[Option]:
+        reason = reason_fn(draft, ctx)
+        if fee_is_free(reason):
+            return [Option("free", Msg("doctors.opt.fee_free", {"why": FEE_REASON_TEXT.get(reason, reason)}))]
+        return [Option("charge", Msg("doctors.opt.fee_charge", {"amount": ctx.card_fee,
+                                                               "why": FEE_REASON_TEXT.get(reason, reason)})),
+                Option("waive", Msg("doctors.opt.fee_waive"))]
+    return opts
+
+
+def _fee_default(reason_fn: ReasonFn) -> Callable[[Draft, WizardContext], str]:
+    return lambda draft, ctx: "free" if fee_is_free(reason_fn(draft, ctx)) else "charge"
+
+
+def _fee_validate(draft: Draft, ctx: WizardContext) -> list[FieldError]:
+    if draft.get("fee") == "waive" and not (draft.get("fee_waiver") or "").strip():
+        return [FieldError("fee_waiver", "doctors.error.waiver")]
+    return []
+
+
+def fee_step(reason_fn: ReasonFn, *, step_id: str = "fee", title: str = "doctors.step.fee",
+             extra_evidence: Callable[[Draft, WizardContext], list[Msg]] | None = None,
+             hint: str = "doctors.hint.fee",
+             applies: Callable[[Draft, WizardContext], bool] | None = None) -> Step:
+    """A step deciding the fee: free by rule, or charged by default with a written waiver."""
+    def evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
+        reason = reason_fn(draft, ctx)
+        out = list(extra_evidence(draft, ctx)) if extra_evidence else []
+        key = "doctors.ev.fee_free" if fee_is_free(reason) else "doctors.ev.fee_paid"
+        out.append(Msg(key, {"why": FEE_REASON_TEXT.get(reason, reason), "amount": ctx.card_fee,
+                             "year": ctx.today.year}))
+        return out
+
+    return Step(step_id, title, (
+        Field("fee", "choice", "doctors.field.fee", options=_fee_options(reason_fn), default=_fee_default(reason_fn),
+              hint=hint),
+        Field("fee_waiver", "text", "doctors.field.fee_waiver", required=False, default=lambda dr, cx: ""),
+    ), validate=_fee_validate, evidence=evidence, applies=applies)
+
+
+def fee_payload(draft: Draft, ctx: WizardContext, reason: str) -> dict:
+    """The ``fee`` of a doctor choice: ``fees.doctor_fee`` for the reason, with the draft's waiver."""
+    waiver = (draft.get("fee_waiver") or "").strip() if draft.get("fee") == "waive" else ""
+    f = fees.doctor_fee(reason, ctx.today, fee_table(ctx), waiver)
+    text = FEE_REASON_TEXT.get(reason, reason)
+    if waiver and not f.paid:
+        text = f"{text}; gebyr frafaldet: {waiver}"
+    return {"paid": f.paid, "amount": f.amount, "reason": text}
+
+
+def fee_words(fee: dict) -> str:
+    """The fee as a Danish phrase for notes."""
+    return f"gebyr {fee['amount']} kr. ({fee['reason']})" if fee["paid"] else f"gratis ({fee['reason']})"
