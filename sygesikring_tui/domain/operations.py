@@ -115,9 +115,11 @@ def check(state: PersonState, op: Operation, ctx: RuleContext) -> list[Violation
         out.extend(_check_doctor_choice(state, p, ctx))
     elif op.kind == "doctor_choice_end":
         cid = _str(p, "choice_id")
-        _date(p, "end")
+        end = _date(p, "end")
         ch = next((d for d in state.doctors if d.id == cid), None)
-        if ch is None or ch.end is not None:
+        # A choice can be ended while it runs, also one already due to end later (a future
+        # choice scheduled its end): ending it earlier is allowed (2.2.1), later is not.
+        if ch is None or (ch.end is not None and ch.end <= end):
             out.append(Violation("rule.choice_not_active"))
     elif op.kind == "remove_future":
         _date(p, "as_of")
