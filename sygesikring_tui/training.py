@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import queue
 import random
+import sqlite3
 import threading
 import time
 import types
@@ -1081,6 +1082,7 @@ def build(path: Path | str, *, tasks: int, seed: int, progress: ProgressFn | Non
     _remove_db(tmp)
     n_persons = n_tasks = 0
     try:
+        _create_with_page_size(tmp, PAGE_SIZE)
         store = open_store(tmp, training=True)
         writer = _Writer(store)
         try:
@@ -1091,7 +1093,7 @@ def build(path: Path | str, *, tasks: int, seed: int, progress: ProgressFn | Non
                 store.set_meta("training_tasks", str(tasks))
                 store.set_meta("training_today", today.isoformat())
             # Worker processes are forked before the writer thread exists.
-            pool = _pool(workers) if workers > 1 else None
+            pool = _pool(workers) if workers > 1 else None  # same content either way
             writer.start()
             step = max(1, min(2000, tasks // 50))
             next_report = step
@@ -1167,9 +1169,28 @@ def _shard_rows(args: tuple[int, int, date, int, int]) -> tuple[list[tuple[Any, 
 
 
 def _pool(workers: int) -> Any:
+    """A process pool, or None where processes cannot be made (the build then runs in-process)."""
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return ctx.Pool(workers)
+    try:
+        return ctx.Pool(workers)
+    except (OSError, ImportError):  # e.g. no semaphores in a sandbox
+        return None
+
+
+PAGE_SIZE = 16384  # a person's document is ~2 KB: small pages would hold one each and waste half
+
+
+def _create_with_page_size(path: Path, page_size: int) -> None:
+    """An empty WAL database with ``page_size`` (fixed once the file has a header), mode 0600."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"PRAGMA page_size = {int(page_size)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+    finally:
+        conn.close()
 
 
 def _num(n: int) -> str:
