@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from . import doctors_family, events_family, forced_choice, military, renumbering
+from . import cards_family, doctors_family, events_family, forced_choice, military, renumbering
 from .base import (
     Draft,
     Field,
@@ -28,6 +28,7 @@ WIZARDS: dict[str, Wizard] = {
         military.STATE_POSTED_NOTE,
         forced_choice.WIZARD,
         *doctors_family.WIZARDS,
+        *cards_family.WIZARDS,
         *events_family.WIZARDS,
     )
 }

@@ -163,3 +163,102 @@ def describe(op, states) -> Msg:
 
 def _iso_d(value: str) -> str:
     return d(date.fromisoformat(value))
+
+
+# --- attention points around a plan (the engine shows these; the rules are domain.attention) ---
+
+# Draft key of a wizard field by which the caseworker has already confirmed attention point 4
+# (the 040/041 history) inside the wizard; the review step then does not ask again.
+ACK_AP4 = "ap4_confirmed"
+
+
+def offers_doctor_choice(wizard) -> bool:
+    """A wizard that can plan a doctor choice: one with a provider field."""
+    return any(f.kind == "provider" for s in wizard.steps for f in s.fields)
+
+
+def start_attention(wizard, ctx: WizardContext) -> list[Msg]:
+    """Attention point 1 at the start of a wizard with a doctor choice: the block, explained."""
+    from .. import attention
+
+    if not offers_doctor_choice(wizard):
+        return []
+    flag = attention.future_switch_block(ctx.state, ctx.today)
+    if flag is None:
+        return []
+    return [Msg(flag.code, {**flag.params, "date": d(date.fromisoformat(str(flag.params["date"])))}, "warning")]
+
+
+def parent_cprs(state: PersonState) -> list[str]:
+    """The CPR numbers of a person's parents (AP3 needs the parents' doctors)."""
+    from ..model import RelationKind
+
+    return [r.other_cpr for r in state.relations if r.kind in (RelationKind.PARENT, RelationKind.RESIDENCE_PARENT)]
+
+
+def plan_parent_cprs(planned, states) -> list[str]:
+    """The parents to load for the AP3 check of ``planned``'s doctor choices."""
+    out: list[str] = []
+    for p in planned:
+        st = states.get(p.cpr)
+        if p.kind == "doctor_choice" and st is not None:
+            out += [c for c in parent_cprs(st) if c not in out]
+    return out
+
+
+class ReviewFlag:
+    """One attention point raised by a plan: the message, its detail lines and, when the
+    caseworker must acknowledge it before commit, the acknowledgement id."""
+
+    __slots__ = ("msg", "lines", "ack")
+
+    def __init__(self, msg: Msg, lines: list[Msg] | None = None, ack: str | None = None) -> None:
+        self.msg = msg
+        self.lines = list(lines or [])
+        self.ack = ack
+
+    def __repr__(self) -> str:
+        return f"ReviewFlag({self.msg.key!r}, ack={self.ack!r})"
+
+
+def review_attention(planned, states, ctx: WizardContext, parents, draft) -> list[ReviewFlag]:
+    """The attention points a plan raises, in the order the review shows them.
+
+    - AP4: a switch to group 4 shows the person's CPR 040/041 history and needs the
+      caseworker's confirmation (unless the wizard asked already: ``draft[ACK_AP4]``).
+    - AP3: a closed doctor chosen for a minor that a parent has: a warning to acknowledge.
+    - AP2: every operation that sends a letter: the Digital Post reminder.
+    ``parents`` maps CPR numbers to the states of the planned persons' parents.
+    """
+    from .. import attention
+    from .base import yes
+
+    flags: list[ReviewFlag] = []
+    for p in planned:
+        if attention.group4_needs_confirmation([p]):
+            st = states.get(p.cpr)
+            events = attention.group4_history(st) if st is not None else []
+            lines = [Msg("wizard.attn.ap4_event", {"code": e.code, "date": d(e.event_date),
+                                                   "meaning_key": f"wizard.prison.ev.meaning.{e.code}"})
+                     for e in events] or [Msg("attention.ap4_none")]
+            done = yes(draft, ACK_AP4)
+            flags.append(ReviewFlag(Msg("attention.ap4", level="warning"), lines,
+                                    None if done else f"ap4:{p.cpr}"))
+    for p in planned:
+        if p.kind != "doctor_choice":
+            continue
+        child = states.get(p.cpr)
+        if child is None:
+            continue
+        prov = ctx.provider(str(p.payload.get("provider_number", "")))
+        try:
+            flag = attention.parent_closed_doctor_flag(child, prov, ctx.today, parents.values())
+        except Exception:  # noqa: BLE001 - a number without a readable birth date: no age, no flag
+            flag = None
+        if flag is not None:
+            flags.append(ReviewFlag(Msg(flag.code, dict(flag.params), "warning"), [],
+                                    f"ap3:{p.cpr}:{prov.provider_number if prov else ''}"))
+    for f in attention.letter_reminders(planned):
+        flags.append(ReviewFlag(Msg("wizard.attn.ap2", {"index": f.params["index"],
+                                                        "kind_key": f"wizard.attn.kind.{f.params['kind']}"})))
+    return flags
