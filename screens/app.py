@@ -207,7 +207,9 @@ class SygesikringApp(Guarded, App[int]):
         if state is None or task is None:
             self.notify(t("inbox.no_task_selected"), severity="warning")
             return
-        sug = self.catalogue.suggest(task.event_code, state, self.today, self.store.provider)
+        from sygesikring_tui.releases import live_releases
+
+        sug = self.catalogue.suggest(task.event_code, state, self.today, self.store.provider, live_releases())
         wizard = sug.wizard
         wid = sug.workaround_id or task.workaround_id
         if not wizard and wid and wid in self.catalogue.workarounds:
@@ -256,9 +258,39 @@ class SygesikringApp(Guarded, App[int]):
         if self._current_task() is not None:
             yield SystemCommand(t("cmd.wizard"), t("cmd.wizard.help"), self.action_suggested_wizard)
         yield SystemCommand(t("cmd.help"), t("cmd.help.help"), self.action_help)
+        yield from self.release_commands()
         yield SystemCommand(t("cmd.lang_da"), t("cmd.lang_da.help"), lambda: self.set_language("da"))
         yield SystemCommand(t("cmd.lang_en"), t("cmd.lang_en.help"), lambda: self.set_language("en"))
         yield SystemCommand(t("cmd.quit"), t("cmd.quit.help"), self.action_quit)
+
+    # -- retirement by release (sygesikring_tui.releases) -------------------------------
+    def release_commands(self) -> Iterable[SystemCommand]:
+        """Palette: mark each planned release as in production, or undo a live one."""
+        from sygesikring_tui.releases import known_releases, live_releases
+
+        live = live_releases()
+        for rel in known_releases(self.catalogue):
+            if rel in live:
+                yield SystemCommand(t("cmd.release_undo", release=rel), t("cmd.release_undo.help", release=rel),
+                                    lambda rel=rel: self.set_release_live(rel, False))
+            else:
+                yield SystemCommand(t("cmd.release_live", release=rel), t("cmd.release_live.help", release=rel),
+                                    lambda rel=rel: self.set_release_live(rel, True))
+
+    def set_release_live(self, release: str, live: bool) -> None:
+        """Mark ``release`` live (or undo), re-suggest the open tasks, refresh the inbox."""
+        from sygesikring_tui.releases import resuggest, set_live
+
+        from .inbox import InboxScreen
+
+        now_live = set_live(release, live, self.catalogue)
+        changed = resuggest(self.store, self.catalogue, now_live, self.today)
+        sections = ", ".join(w.id for w in self.catalogue.workarounds.values() if w.release == release) or "-"
+        log.info("release %s %s; %d tasks re-suggested", release, "live" if live else "undone", changed)
+        self.notify(t("release.live" if live else "release.undone", release=release, sections=sections))
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen):
+                screen.inbox_list.reload()
 
 
 def make_app(store_path: Path | str, *, today: date | None = None, lang: str | None = None,

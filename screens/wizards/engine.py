@@ -3,9 +3,14 @@
 Keys (they work inside inputs too): Ctrl+N next (Enter in a field does the same), Ctrl+B
 back, Ctrl+S commit on the review step, Esc close (the draft is kept), F1 help.
 
-The draft is saved to the case store at every step change and on close, so quitting or a
-crash resumes at the same step (``launch`` finds the open draft). Nothing in here decides a
-rule: validation and planning are the domain wizard's, commit is the store's.
+The draft is saved to the case store at every step change, on close, and half a second
+after the caseworker stops typing in a field, so quitting or a crash resumes at the same
+step with at most the last keystrokes lost (``launch`` finds the open draft). Nothing in
+here decides a rule: validation and planning are the domain wizard's, the attention points
+are domain.attention's (via domain.wizards.common), commit is the store's.
+
+Never colour alone: a yes/no field reads "[x] Ja" / "[ ] Nej", the highlighted choice is
+marked "> ", warnings start with "! ", an operation that breaks a rule with "FEJL: ".
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import logging
 from datetime import date
 from typing import Any
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -22,8 +28,11 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option as UiOption
 
 from sygesikring_tui import logs
@@ -31,13 +40,20 @@ from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.domain.model import Case, PersonState
 from sygesikring_tui.domain.operations import PlannedOp, Violation
 from sygesikring_tui.domain.wizards import WIZARDS, FieldError, Msg, Step, Wizard, WizardContext, dry_run
-from sygesikring_tui.domain.wizards.common import describe
+from sygesikring_tui.domain.wizards.common import (
+    ReviewFlag,
+    describe,
+    plan_parent_cprs,
+    review_attention,
+    start_attention,
+)
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store.db import RuleViolation, StoreError
 
 log = logging.getLogger(__name__)
 
 DRAFT_WIZARD_KEY = "_wizard"  # the wizard key, kept in the draft next to the field values
+AUTOSAVE_DELAY = 0.5  # seconds of quiet after a keystroke before the draft is saved
 
 
 # -- text helpers ------------------------------------------------------------------------------
@@ -84,11 +100,43 @@ def find_draft(store: Any, wizard: Wizard, cpr: str, task_id: str | None,
     return None
 
 
+def retired_release(app: Any, wizard: Wizard, workaround_id: str | None) -> tuple[str, str] | None:
+    """(section, release) when the workaround this run follows is planned for a release that
+    is live in production (the fault is fixed), else None."""
+    from sygesikring_tui.releases import live_releases
+
+    wid = workaround_id if workaround_id in wizard.workaround_ids else wizard.workaround_ids[0]
+    try:
+        wa = _catalogue(app).workarounds.get(wid)
+        live = live_releases()
+    except Exception:  # noqa: BLE001 - the warning must not stop a wizard
+        log.exception("live releases unavailable")
+        return None
+    if wa is None or not wa.release or wa.release not in live:
+        return None
+    return wa.id, wa.release
+
+
 def launch(app: Any, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
     wizard = WIZARDS.get(wizard_key)
     if wizard is None:
         app.notify(t("wizard.engine.unknown_wizard", key=wizard_key), severity="error")
         return
+    retired = retired_release(app, wizard, workaround_id)
+    if retired is None:
+        _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id)
+        return
+    log.info("wizard %s started for a retired workaround %s (release %s live)", wizard.key, *retired)
+
+    def answered(go_on: bool | None) -> None:
+        if go_on:
+            _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id)
+
+    section, release = retired
+    app.push_screen(RetiredWarning(t("release.retired_warning", section=section, release=release)), answered)
+
+
+def _open(app: Any, wizard: Wizard, *, cpr: str, task_id: str | None, workaround_id: str | None) -> None:
     store = app.store
     try:
         if store.load_person(cpr) is None:
@@ -106,7 +154,156 @@ def launch(app: Any, *, cpr: str, task_id: str | None, wizard_key: str, workarou
     app.push_screen(WizardScreen(wizard, case, resumed=resumed))
 
 
+class RetiredWarning(ModalScreen[bool]):
+    """Before the first step of a retired workaround: the fault is fixed; continue or stop."""
+
+    DEFAULT_CSS = """
+    RetiredWarning { align: center middle; }
+    RetiredWarning > Vertical { width: 70; max-width: 100%; height: auto; border: thick $warning;
+                                background: $surface; padding: 0 1; }
+    RetiredWarning #rw-title { text-style: bold; }
+    RetiredWarning #rw-text { margin: 1 0; }
+    RetiredWarning OptionList { height: auto; }
+    """
+    BINDINGS = [Binding("escape", "stop", show=False)]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("! " + t("wizard.retired.title"), id="rw-title")
+            yield Static(self._text, id="rw-text", markup=False)
+            yield ChoiceList(UiOption("  " + t("wizard.retired.stop"), id="stop"),
+                             UiOption("  " + t("wizard.retired.continue"), id="continue"), id="rw-choice",
+                             compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(ChoiceList).focus()
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id == "continue")
+
+    def action_stop(self) -> None:
+        self.dismiss(False)
+
+
+# -- fields that show their state in text, not only in colour ----------------------------------
+
+class ChoiceList(OptionList):
+    """An OptionList that marks the highlighted option with "> " (options are given two
+    leading spaces for it), so the choice does not rest on the highlight colour."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        try:
+            index, offset = self._lines[self.scroll_offset.y + y]
+        except (IndexError, AttributeError):
+            return strip
+        if offset != 0 or index != self.highlighted or strip.cell_length < 2:
+            return strip
+        style = self.get_visual_style("option-list--option", "option-list--option-highlighted").rich_style
+        return Strip([Segment("> ", style), *strip.crop(2)], strip.cell_length)
+
+
+class Toggle(Widget, can_focus=True):
+    """A yes/no field that says its state in words: "[x] Ja" or "[ ] Nej", then the label.
+
+    Space toggles, j/y sets yes, n sets no; Enter moves on like Enter in any other field."""
+
+    DEFAULT_CSS = """
+    Toggle { height: auto; width: 100%; margin-top: 1; }
+    Toggle:focus { background: $primary 30%; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("space", "toggle", show=False),
+        Binding("j,y", "set(True)", show=False),
+        Binding("n", "set(False)", show=False),
+        Binding("enter", "submit", show=False),
+    ]
+    value: reactive[bool] = reactive(False)
+
+    class Changed(Message):
+        def __init__(self, toggle: Toggle, value: bool) -> None:
+            super().__init__()
+            self.toggle = toggle
+            self.value = value
+
+    class Submitted(Message):
+        pass
+
+    def __init__(self, label: str, value: bool = False, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.label = label
+        self.set_reactive(Toggle.value, value)
+
+    def render(self) -> Text:
+        state = t("wizard.toggle.on") if self.value else t("wizard.toggle.off")
+        text = Text()
+        text.append(state, style="bold")
+        text.append("  " + self.label)
+        return text
+
+    def watch_value(self, value: bool) -> None:
+        self.post_message(self.Changed(self, value))
+
+    def action_toggle(self) -> None:
+        self.value = not self.value
+
+    def action_set(self, value: bool) -> None:
+        self.value = value
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted())
+
+    def on_click(self) -> None:
+        self.focus()
+        self.value = not self.value
+
+
 # -- help --------------------------------------------------------------------------------------
+
+def help_entries(wizard: Wizard, cat: Any) -> list[tuple[str, str, str, tuple[str, ...], str | None, list[str]]]:
+    """(section, title, rule, jira, release, steps) for every guide section the wizard follows:
+    its workaround ids, the catalogue's sections naming it, and attention points (e.g. AP4)."""
+    ids = list(dict.fromkeys([*wizard.workaround_ids, *(w.id for w in cat.for_wizard(wizard.key))]))
+    out = []
+    for wid in ids:
+        wa = cat.workarounds.get(wid)
+        if wa is not None:
+            section = ", ".join([wa.id, *wa.also_sections])
+            out.append((section, wa.title(), wa.summary(), tuple(wa.jira), wa.release, wa.steps()))
+            continue
+        ap = cat.attention_points.get(wid)
+        if ap is not None:
+            out.append((ap.id, ap.title(), ap.text(), tuple(ap.jira), ap.release, []))
+    return out
+
+
+def wizard_help_text(wizard: Wizard, cat: Any, live: frozenset[str] = frozenset()) -> str:
+    """F1 in a wizard: per guide section its title, Jira ids, planned release, the guide's rule
+    in a few sentences (the catalogue summary) and its steps; then the keys."""
+    parts: list[str] = []
+    entries = help_entries(wizard, cat)
+    for section, title, rule, jira, release, steps in entries:
+        parts.append(t("wizard.help.section", section=section, title=title))
+        parts.append(t("wizard.help.meta", jira=", ".join(jira) or t("wizard.engine.none"),
+                       release=release or t("wizard.engine.none")))
+        if release and release in live:
+            parts.append("! " + t("wizard.help.retired", release=release))
+        parts.append(f"{t('wizard.help.rule')}: {rule}")
+        if steps:
+            parts.append(t("wizard.help.steps") + ":")
+            parts.extend(f"  {i}. {x}" for i, x in enumerate(steps, 1))
+        parts.append("")
+    if not entries:
+        parts += [t("wizard.help.missing"), ""]
+    parts.append(t("wizard.engine.help_keys"))
+    return "\n".join(parts)
+
 
 class WizardHelp(ModalScreen[None]):
     DEFAULT_CSS = """
@@ -145,6 +342,9 @@ class WizardScreen(Screen[str | None]):
     WizardScreen #wiz-title { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
     WizardScreen #wiz-step { height: 1; text-style: bold; padding: 0 1; }
     WizardScreen #wiz-guide { height: 1; color: $text-muted; padding: 0 1; }
+    WizardScreen #wiz-attention { height: auto; max-height: 4; color: $warning; text-style: bold; padding: 0 1; }
+    WizardScreen #wiz-attention.-empty { display: none; }
+    WizardScreen .wiz-attn { margin-top: 1; color: $warning; }
     WizardScreen #wiz-body { height: 1fr; padding: 0 1; }
     WizardScreen .wiz-evidence { margin-bottom: 1; }
     WizardScreen .wiz-label { text-style: bold; margin-top: 1; }
@@ -157,7 +357,6 @@ class WizardScreen(Screen[str | None]):
     WizardScreen Input { width: 100%; background: $boost; }
     WizardScreen Input:focus { background: $primary 30%; }
     WizardScreen TextArea { height: 5; background: $boost; }
-    WizardScreen Checkbox { margin-top: 1; }
     """
 
     BINDINGS = [
@@ -180,6 +379,10 @@ class WizardScreen(Screen[str | None]):
         self._planned: list[PlannedOp] = []
         self._review_ok = False
         self._busy = False
+        self._showing = False
+        self._autosave_timer: Timer | None = None
+        self._acks: dict[str, str] = {}  # review toggle id -> acknowledgement id (AP3/AP4)
+        self._flags: list[ReviewFlag] = []
 
     # -- context -----------------------------------------------------------------------------
     @property
@@ -218,18 +421,32 @@ class WizardScreen(Screen[str | None]):
         yield Static("", id="wiz-title", markup=False)
         yield Static("", id="wiz-step", markup=False)
         yield Static("", id="wiz-guide", markup=False)
+        yield Static("", id="wiz-attention", classes="-empty", markup=False)
         yield VerticalScroll(id="wiz-body")
         yield Static("", id="wiz-step-error", classes="-empty", markup=False)
         yield Footer()
 
     async def on_mount(self) -> None:
         self.ctx = self._load_context()
+        self._start_attention()
         active = self.wizard.active_steps(self.draft, self.ctx)
         if not self.on_review and self.step_no not in active:
             self.step_no = active[0] if active else self.review_no
         await self._show_step()
         if self.resumed:
             self.notify(t("wizard.engine.resumed", n=self._position()[0]))
+
+    def _start_attention(self) -> None:
+        """Attention point 1 at the start of a wizard with a doctor choice: shown on every step."""
+        assert self.ctx is not None
+        try:
+            msgs = start_attention(self.wizard, self.ctx)
+        except Exception:  # noqa: BLE001 - a check that cannot run must not stop the wizard
+            log.exception("attention check failed for case %s", self.case.id)
+            msgs = []
+        node = self.query_one("#wiz-attention", Static)
+        node.update("\n".join(t("wizard.attn.start_prefix") + tr(m) for m in msgs))
+        node.set_class(not msgs, "-empty")
 
     def _position(self) -> tuple[int, int]:
         active = self.wizard.active_steps(self.draft, self.ctx)
@@ -259,11 +476,19 @@ class WizardScreen(Screen[str | None]):
             if i:
                 text.append("\n")
             style = {"heading": "bold", "warning": "bold yellow"}.get(m.level, "")
-            text.append(tr(m), style=style)
+            text.append(("! " if m.level == "warning" else "") + tr(m), style=style)
         return text
 
     async def _show_step(self) -> None:
+        self._showing = True
+        try:
+            await self._show_step_widgets()
+        finally:
+            self._showing = False
+
+    async def _show_step_widgets(self) -> None:
         assert self.ctx is not None
+        self._acks, self._flags = {}, []
         body = self.query_one("#wiz-body", VerticalScroll)
         await body.remove_children()
         self._set_step_error([])
@@ -274,7 +499,8 @@ class WizardScreen(Screen[str | None]):
             await body.mount_all(self._review_widgets())
             self.refresh_bindings()
             body.scroll_home(animate=False)
-            self.set_focus(None)
+            acks = list(self.query(Toggle))
+            self.set_focus(acks[0] if acks else None)
             return
         step = self.wizard.steps[self.step_no]
         widgets: list[Widget] = []
@@ -285,12 +511,12 @@ class WizardScreen(Screen[str | None]):
         for f in step.fields:
             value = self.draft.get(f.id, "")
             if f.kind == "confirm":
-                w: Widget = Checkbox(t(f.label), value=value == "yes", id=f"fld-{f.id}", compact=True)
+                w: Widget = Toggle(t(f.label), value=value == "yes", id=f"fld-{f.id}")
             else:
                 widgets.append(Label(t(f.label), classes="wiz-label"))
                 if f.kind in ("choice", "provider"):
                     opts = f.options(self.draft, self.ctx) if f.options else []
-                    w = OptionList(*[UiOption(tr(o.label), id=o.value) for o in opts], id=f"fld-{f.id}",
+                    w = ChoiceList(*[UiOption("  " + tr(o.label), id=o.value) for o in opts], id=f"fld-{f.id}",
                                    markup=False, compact=True)
                 elif f.kind == "text" and f.id.endswith("note"):
                     w = TextArea(value, id=f"fld-{f.id}", soft_wrap=True, compact=True, show_line_numbers=False)
@@ -325,7 +551,7 @@ class WizardScreen(Screen[str | None]):
             if not nodes:
                 continue
             w = nodes.first()
-            if isinstance(w, Checkbox):
+            if isinstance(w, Toggle):
                 self.draft[f.id] = "yes" if w.value else "no"
             elif isinstance(w, OptionList):
                 opt = w.highlighted_option
@@ -419,24 +645,14 @@ class WizardScreen(Screen[str | None]):
         self.dismiss(None)
 
     def help_text(self) -> str:
-        """The catalogue's summary and steps for this wizard's guide sections, then the keys."""
-        parts: list[str] = []
+        """The guide's rule for this wizard's sections, their Jira ids and releases, then the keys."""
+        from sygesikring_tui.releases import live_releases
+
         try:
-            cat = _catalogue(self.app)
-            for wid in self.wizard.workaround_ids:
-                wa = cat.workarounds.get(wid)
-                if wa is None:
-                    continue
-                rel = wa.release or t("wizard.engine.none")
-                jira = ", ".join(wa.jira) or t("wizard.engine.none")
-                parts.append(f"{wa.id} {wa.title()}  ({t('wizard.engine.guide', section=wa.id, jira=jira, release=rel)})")
-                parts.append(wa.summary())
-                parts.extend(f"  {i}. {s}" for i, s in enumerate(wa.steps(), 1))
-                parts.append("")
+            return wizard_help_text(self.wizard, _catalogue(self.app), live_releases())
         except Exception:  # noqa: BLE001
             log.exception("catalogue unavailable for help")
-        parts.append(t("wizard.engine.help_keys"))
-        return "\n".join(parts)
+            return t("wizard.engine.help_keys")
 
     @property
     def TITLE_KEY(self) -> str:  # noqa: N802 - read by the app's F1 help
@@ -454,6 +670,7 @@ class WizardScreen(Screen[str | None]):
     def _review_widgets(self) -> list[Widget]:
         assert self.ctx is not None
         self._planned, self._review_ok = [], False
+        self._acks, self._flags = {}, []
         problems = self.wizard.validate_all(self.draft, self.ctx)
         lines = Text()
         if problems:
@@ -467,24 +684,68 @@ class WizardScreen(Screen[str | None]):
             self._set_step_error([t("error.unexpected", log=str(logs.log_path())), type(exc).__name__])
             return [Static(lines, classes="wiz-evidence")]
         _end, violations = dry_run(planned, self.ctx.states, self.ctx.rule_context())
+        flags = self._attention(planned)
+        letters = {f.msg.params["index"]: f for f in flags if f.msg.key == "wizard.attn.ap2"}
         lines.append(t("wizard.engine.review_intro"), style="bold")
         if not planned:
             lines.append("\n" + t("wizard.engine.review_empty"))
         bad = {id(p) for p, _v in violations}
         for i, op in enumerate(planned, 1):
             lines.append(f"\n{i:>2}. ")
-            lines.append(tr(describe(op, self.ctx.states)), style="bold red" if id(op) in bad else "")
+            if id(op) in bad:
+                lines.append(t("wizard.review.bad_prefix") + tr(describe(op, self.ctx.states)), style="bold red")
+            else:
+                lines.append(tr(describe(op, self.ctx.states)))
+            if i in letters:  # attention point 2, under the operation that sends the letter
+                lines.append("\n    " + tr(letters[i].msg), style="italic")
         if violations:
             self._set_step_error([t("wizard.engine.commit_failed")] +
                                  [tr(v) for _p, vs in violations for v in vs])
         else:
             self._planned, self._review_ok = planned, True
-        return [Static(lines, classes="wiz-evidence", id="wiz-review")]
+        widgets: list[Widget] = [Static(lines, classes="wiz-evidence", id="wiz-review")]
+        for n, f in enumerate(x for x in flags if x.msg.key != "wizard.attn.ap2"):
+            text = Text("! " + tr(f.msg), style="bold")
+            for line in f.lines:
+                text.append("\n" + tr(line))
+            if f.ack is None and f.msg.key == "attention.ap4":
+                text.append("\n" + t("wizard.attn.confirmed_in_wizard"))
+            widgets.append(Static(text, classes="wiz-attn", id=f"attn-{n}"))
+            if f.ack is not None:
+                tid = f"ack-{n}"
+                self._acks[tid] = f.ack
+                widgets.append(Toggle(t("wizard.attn.ack_label"), False, id=tid))
+        self._flags = flags
+        return widgets
+
+    def _attention(self, planned: list[PlannedOp]) -> list[ReviewFlag]:
+        """Attention points 2-4 for the plan (domain.wizards.common.review_attention); the
+        parents of a child getting a doctor are loaded from the store for attention point 3."""
+        assert self.ctx is not None
+        try:
+            parents: dict[str, PersonState] = {}
+            for cpr in plan_parent_cprs(planned, self.ctx.states):
+                st = self.ctx.states.get(cpr) or self.store.load_person(cpr)
+                if st is not None:
+                    parents[cpr] = st
+            return review_attention(planned, self.ctx.states, self.ctx, parents, self.draft)
+        except StoreError as exc:
+            self._set_step_error([t(f"store.{exc.code}", path=str(exc.path), detail=exc.detail)])
+            return []
+
+    def missing_acks(self) -> list[str]:
+        """The review's acknowledgement toggles not yet switched on (ids)."""
+        return [tid for tid in self._acks if not any(n.value for n in self.query(f"#{tid}").results(Toggle))]
 
     async def action_commit(self) -> None:
         if self._busy or not self.on_review:
             return
         if not self._review_ok:
+            return
+        missing = self.missing_acks()
+        if missing:
+            self._set_step_error([t("wizard.attn.ack_missing")])
+            self.set_focus(self.query_one(f"#{missing[0]}", Toggle))
             return
         self._busy = True
         try:
@@ -523,6 +784,33 @@ class WizardScreen(Screen[str | None]):
     async def _selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         await self.action_next()
+
+    @on(Toggle.Submitted)
+    async def _toggle_submitted(self, event: Toggle.Submitted) -> None:
+        event.stop()
+        if self.on_review:
+            await self.action_commit()
+        else:
+            await self.action_next()
+
+    # -- the draft is saved while typing (debounced), so a crash loses at most the last keys ----
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    @on(Toggle.Changed)
+    @on(OptionList.OptionHighlighted)
+    def _field_changed(self, event: Message) -> None:
+        if self.on_review or self._showing:
+            return
+        if self._autosave_timer is not None:
+            self._autosave_timer.stop()
+        self._autosave_timer = self.set_timer(AUTOSAVE_DELAY, self._autosave)
+
+    def _autosave(self) -> None:
+        self._autosave_timer = None
+        if self._busy or self._showing or self.on_review or not self.is_attached:
+            return
+        self._collect()
+        self._save()
 
 
 def _author(app: Any) -> str:
