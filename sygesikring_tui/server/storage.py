@@ -39,10 +39,9 @@ from ..domain.model import (
     PersonState,
     Provider,
     Task,
-    from_json,
-    to_json,
 )
 from ..domain.operations import RuleContext
+from .codec import from_json, to_json
 
 log = logging.getLogger(__name__)
 
@@ -358,7 +357,12 @@ class Storage:
                 for r in conn.execute(sa.select(ops.c.op_id, ops.c.body_hash, ops.c.answer)
                                       .where(ops.c.op_id.in_(chunk))):
                     stored[r[0]] = (r[1], r[2])
-            states: dict[str, PersonState | None] = {}
+            states: dict[str, PersonState | None] = dict.fromkeys({o["cpr"] for o in batch})
+            for chunk in _chunks(list(states), 500):
+                for r in conn.execute(sa.select(persons.c.cpr, persons.c.doc, persons.c.municipality)
+                                      .where(persons.c.cpr.in_(chunk))):
+                    if r[2] == desk.municipality:
+                        states[r[0]] = from_json(PersonState, json.loads(r[1]))
             dirty: dict[str, int] = {}  # cpr -> seq of its last change
             blocked: set[str] = set()
             new_ops: list[dict[str, Any]] = []
@@ -377,9 +381,7 @@ class Storage:
                     answers.append({"op_id": op_id, "status": "duplicate", "answer": first})
                     continue
                 cpr = o["cpr"]
-                if cpr not in states:
-                    states[cpr] = self._load_visible(conn, desk, cpr)
-                state = states[cpr]
+                state = states[cpr]  # None: absent or another municipality's
                 if state is None:
                     ans = {"op_id": op_id, "status": "rejected", "reasons": [{"code": "not_found", "params": {}}]}
                 elif cpr in blocked:
@@ -420,12 +422,6 @@ class Storage:
             if audits:
                 conn.execute(sa.insert(audit), audits)
         return answers
-
-    def _load_visible(self, conn: Connection, desk: Desk, cpr: str) -> PersonState | None:
-        r = conn.execute(sa.select(persons.c.doc, persons.c.municipality).where(persons.c.cpr == cpr)).first()
-        if r is None or r[1] != desk.municipality:
-            return None
-        return from_json(PersonState, json.loads(r[0]))
 
     def _save_states(self, conn: Connection, states: dict[str, tuple[PersonState, int]]) -> None:
         rows = [{"k": cpr, "municipality": st.person.address.municipality_code, "version": st.version,

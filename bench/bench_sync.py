@@ -1,0 +1,298 @@
+"""Sync benchmark: ``python -m bench.bench_sync [--quick] [--pg DSN]``.
+
+Against a real uvicorn on 127.0.0.1:
+* push of N operations in batches of 500 vs one request per operation (ops/s and the ratio),
+  on SQLite and on PostgreSQL (``--pg``, ``$SYGESIKRING_TEST_PG_DSN``, or a private cluster
+  made with initdb when the binaries exist);
+* initial pull of 100k tasks to a new desk (wall time);
+* the time for a change committed on desk A to appear on desk B (A's worker pushes at once,
+  B's worker polls every 0.2 s).
+Targets (issue 4): >= 3,000 ops/s batched on SQLite; initial pull of 100k tasks <= 10 s.
+Results go to stdout and ``bench/results/sync.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from sygesikring_tui import sync
+from sygesikring_tui.domain import cpr
+from sygesikring_tui.domain.model import (
+    Address,
+    GroupRegistration,
+    Person,
+    PersonState,
+    Provider,
+    Sex,
+    Task,
+    to_json,
+)
+from sygesikring_tui.domain.operations import PlannedOp
+from sygesikring_tui.server.app import create_app
+from sygesikring_tui.server.storage import Storage
+from sygesikring_tui.store import open_store
+
+MUNI = 751
+PROVIDER = Provider("012345", "Lægerne Vestergade", True, MUNI, 56.16, 10.2, "Vestergade 3")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, storage: Storage) -> None:
+        self.port = _free_port()
+        self.srv = uvicorn.Server(uvicorn.Config(create_app(storage), host="127.0.0.1", port=self.port,
+                                                 log_level="warning", lifespan="off"))
+        self.t = threading.Thread(target=self.srv.run, daemon=True)
+        self.t.start()
+        while not self.srv.started:
+            time.sleep(0.01)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.srv.should_exit = True
+        self.t.join(10)
+
+
+def people(n: int, tasks_each: int, seed: int = 1) -> list[PersonState]:
+    rng = random.Random(seed)
+    out, seen = [], set()
+    while len(out) < n:
+        born = date(rng.randrange(1940, 2005), rng.randrange(1, 13), rng.randrange(2, 29))
+        male = rng.random() < 0.5
+        number = cpr.synthetic(born, male, rng)
+        if number in seen:
+            continue
+        seen.add(number)
+        addr = Address("Vestergade 12", "8000", "Aarhus C", MUNI, 56.157, 10.205)
+        person = Person(number, f"Person {len(out)}", born, Sex.MALE if male else Sex.FEMALE, addr)
+        tasks = tuple(Task(f"t{len(out)}-{i}", number, "038", None, date(2026, 1, 5), date(2026, 1, 10))
+                      for i in range(tasks_each))
+        out.append(PersonState(person, 1, groups=(GroupRegistration("g" + number, 1, date(2010, 1, 2)),),
+                               tasks=tasks))
+    return out
+
+
+def load(storage: Storage, states: list[PersonState]) -> None:
+    storage.load([{"type": "provider", "provider": to_json(PROVIDER)}]
+                 + [{"type": "person", "state": to_json(s)} for s in states])
+
+
+def note_ops(states: list[PersonState], per_person: int) -> list[dict[str, Any]]:
+    """Wire operations: ``per_person`` notes on each person, base versions in order."""
+    ops = []
+    for s in states:
+        for k in range(per_person):
+            ops.append({"op_id": str(uuid.uuid4()), "kind": "note_add", "cpr": s.cpr, "base_version": s.version + k,
+                        "case_id": None, "payload": {"text": f"note {k}", "at": "2026-03-02T10:00:00+01:00"}})
+    return ops
+
+
+def bench_push(url_db: str, n_ops: int, single_ops: int) -> dict[str, Any]:
+    storage = Storage(url_db)
+    per_person = 5
+    batched_states = people(n_ops // per_person, 0, seed=2)
+    single_states = people(single_ops // per_person, 0, seed=3)
+    load(storage, batched_states + single_states)
+    token = storage.add_desk("bench", MUNI)[1]
+    srv = Server(storage)
+    try:
+        with httpx.Client(base_url=srv.url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as http:
+            ops = note_ops(batched_states, per_person)
+            t0 = time.perf_counter()
+            for i in range(0, len(ops), 500):
+                r = http.post("/v1/push", json={"training": False, "ops": ops[i:i + 500]})
+                r.raise_for_status()
+                assert all(a["status"] == "applied" for a in r.json()["results"])
+            batched = time.perf_counter() - t0
+            ops1 = note_ops(single_states, per_person)
+            t0 = time.perf_counter()
+            for op in ops1:
+                r = http.post("/v1/push", json={"training": False, "ops": [op]})
+                r.raise_for_status()
+                assert r.json()["results"][0]["status"] == "applied"
+            single = time.perf_counter() - t0
+    finally:
+        srv.stop()
+        storage.close()
+    b_rate = len(ops) / batched
+    s_rate = len(ops1) / single
+    return {"ops_batched": len(ops), "batched_s": round(batched, 3), "batched_ops_per_s": round(b_rate),
+            "ops_single": len(ops1), "single_s": round(single, 3), "single_ops_per_s": round(s_rate),
+            "ratio_batched_over_single": round(b_rate / s_rate, 1)}
+
+
+def bench_pull(url_db: str, tmp: Path, n_tasks: int) -> dict[str, Any]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    storage = Storage(url_db)
+    tasks_each = 2
+    t0 = time.perf_counter()
+    states = people(n_tasks // tasks_each, tasks_each, seed=4)
+    load(storage, states)
+    loaded = time.perf_counter() - t0
+    token = storage.add_desk("new desk", MUNI)[1]
+    srv = Server(storage)
+    try:
+        store = open_store(tmp / "new-desk.db")
+        client = sync.SyncClient(srv.url, token, timeout=120)
+        t0 = time.perf_counter()
+        report = sync.pull(store, client)
+        pulled = time.perf_counter() - t0
+        n = store.conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
+        store.close()
+        client.close()
+    finally:
+        srv.stop()
+        storage.close()
+    assert n == n_tasks, n
+    return {"tasks": n, "persons": report.pulled, "pull_s": round(pulled, 2), "server_load_s": round(loaded, 2)}
+
+
+def bench_latency(url_db: str, tmp: Path, trials: int) -> dict[str, Any]:
+    storage = Storage(url_db)
+    states = people(20, 1, seed=5)
+    load(storage, states)
+    srv = Server(storage)
+    workers = []
+    try:
+        paths = [tmp / "lat-a.db", tmp / "lat-b.db"]
+        for p in paths:
+            open_store(p).close()
+        tokens = [storage.add_desk(f"desk {i}", MUNI)[1] for i in range(2)]
+        wa = sync.SyncWorker(paths[0], srv.url, tokens[0], interval=5.0)
+        wb = sync.SyncWorker(paths[1], srv.url, tokens[1], interval=0.2)
+        for w in (wa, wb):
+            t = threading.Thread(target=w.run, daemon=True)
+            t.start()
+            workers.append((w, t))
+        a = open_store(paths[0])
+        b = open_store(paths[1])
+        while b.conn.execute("SELECT count(*) FROM persons").fetchone()[0] < len(states):
+            time.sleep(0.05)
+        times = []
+        for i in range(trials):
+            p = states[i % len(states)].cpr
+            while a.load_person(p) is None:
+                time.sleep(0.05)
+            text = f"latency {i}"
+            case = a.create_case("2.1", p, None)
+            t0 = time.perf_counter()
+            a.commit_case(case.id, [PlannedOp(p, "note_add", {"text": text})], date(2026, 3, 2))
+            wa.wake()  # the UI wakes the worker after a commit
+            while not any(n.text == text for n in b.load_person(p).notes):
+                time.sleep(0.005)
+            times.append(time.perf_counter() - t0)
+        a.close()
+        b.close()
+    finally:
+        for w, t in workers:
+            w.stop()
+            t.join(10)
+        srv.stop()
+        storage.close()
+    return {"trials": trials, "median_s": round(statistics.median(times), 3), "max_s": round(max(times), 3),
+            "poll_interval_b_s": 0.2}
+
+
+def private_pg() -> tuple[str, Any] | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        return None
+    bindir = Path(found[-1]).parent
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(tmp, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run(as_user + [str(bindir / "initdb"), "-D", str(tmp / "data"), "-A", "trust", "-U", "postgres",
+                              "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(tmp / "data"), "-l", str(tmp / "log"), "-w", "-o",
+                              f"-c listen_addresses=127.0.0.1 -p {port} -k {tmp}", "start"],
+                   check=True, capture_output=True)
+
+    def stop() -> None:
+        subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(tmp / "data"), "-m", "fast", "stop"],
+                       capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres", stop
+
+
+def fresh_db(admin: str) -> str:
+    import psycopg
+
+    name = "bench_" + uuid.uuid4().hex[:10]
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(f"CREATE DATABASE {name}")
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.bench_sync")
+    ap.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    ap.add_argument("--pg", help="PostgreSQL admin DSN (default: $SYGESIKRING_TEST_PG_DSN or a private cluster)")
+    ap.add_argument("--no-pg", action="store_true")
+    args = ap.parse_args(argv)
+    n_ops, single, tasks, trials = (1000, 200, 5000, 5) if args.quick else (10_000, 1000, 100_000, 20)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    out: dict[str, Any] = {"sizes": {"ops": n_ops, "single_ops": single, "pull_tasks": tasks}}
+    stop = None
+    try:
+        out["push_sqlite"] = bench_push(str(tmp / "push.db"), n_ops, single)
+        print("push, SQLite:", out["push_sqlite"], flush=True)
+        out["pull_sqlite"] = bench_pull(str(tmp / "pull.db"), tmp / "sqlite", tasks)
+        print("initial pull, SQLite:", out["pull_sqlite"], flush=True)
+        out["latency_sqlite"] = bench_latency(str(tmp / "lat.db"), tmp, trials)
+        print("desk A -> desk B, SQLite:", out["latency_sqlite"], flush=True)
+        if not args.no_pg:
+            admin = args.pg or os.environ.get("SYGESIKRING_TEST_PG_DSN")
+            if not admin:
+                made = private_pg()
+                if made:
+                    admin, stop = made
+            if admin:
+                out["push_postgresql"] = bench_push(fresh_db(admin), n_ops, single)
+                print("push, PostgreSQL:", out["push_postgresql"], flush=True)
+                out["pull_postgresql"] = bench_pull(fresh_db(admin), tmp / "pg", tasks)
+                print("initial pull, PostgreSQL:", out["pull_postgresql"], flush=True)
+            else:
+                print("PostgreSQL: skipped (no DSN and no initdb)")
+    finally:
+        if stop:
+            stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    res = Path(__file__).parent / "results"
+    res.mkdir(exist_ok=True)
+    (res / "sync.json").write_text(json.dumps(out, indent=2))
+    ok_push = out["push_sqlite"]["batched_ops_per_s"] >= 3000
+    ok_pull = out["pull_sqlite"]["pull_s"] <= 10
+    print(f"targets: batched SQLite >= 3000 ops/s: {'met' if ok_push else 'MISSED'}; "
+          f"pull of {tasks} tasks <= 10 s: {'met' if ok_pull else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
