@@ -103,6 +103,7 @@ class Catalogue:
     names: dict[str, Any]
     fees: dict[int, int]
     greenland_towns: list[dict[str, Any]] = field(default_factory=list)
+    _retired: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def by_key(self, key: str) -> Workaround | None:
         return next((w for w in self.workarounds.values() if w.key == key), None)
@@ -121,8 +122,13 @@ class Catalogue:
         return rules.card_fee(year, self.fees)
 
     def retired(self, live_releases: frozenset[str] | set[str] = frozenset()) -> frozenset[str]:
-        """Workaround ids whose planned release is live in production."""
-        return frozenset(w.id for w in self.workarounds.values() if w.release and w.release in live_releases)
+        """Workaround ids whose planned release is live in production (cached per live set)."""
+        key = frozenset(live_releases)
+        hit = self._retired.get(key)
+        if hit is None:
+            hit = self._retired[key] = frozenset(
+                w.id for w in self.workarounds.values() if w.release and w.release in key)
+        return hit
 
     def suggest(self, event_code: str, state: PersonState, today: date,
                 provider: Callable[[str], Provider | None] = lambda _n: None,

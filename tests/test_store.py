@@ -164,3 +164,14 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path):
     with pytest.raises(StoreError) as err:
         open_store(tmp_path / "new.db")
     assert err.value.code == "newer"
+
+
+def test_a_renamed_person_is_found_by_the_new_name_with_danish_letters(store):
+    from sygesikring_tui.store import inbox
+
+    p = _person(store)
+    renamed = replace(p, person=replace(p.person, name="Søren Ærø Åberg"))
+    with store.transaction():
+        store.save_person(renamed)
+    found = inbox.count(store, inbox.InboxQuery(search="ærø"))
+    assert found == 1

@@ -188,8 +188,9 @@ class Store:
                 "workaround_id=excluded.workaround_id",
                 [task_row(t, p.name) for t in state.tasks],
             )
-        self.conn.execute("UPDATE tasks SET name = ?, search = ? || ' ' || lower(?) WHERE cpr = ? AND name != ?",
-                          (p.name, p.cpr, p.name, p.cpr, p.name))
+        # Python's lower(), as in task_row: SQLite's lower() leaves Æ, Ø and Å upper case.
+        self.conn.execute("UPDATE tasks SET name = ?, search = ? WHERE cpr = ? AND name != ?",
+                          (p.name, f"{p.cpr} {p.name.lower()}", p.cpr, p.name))
 
     @staticmethod
     def _task_from_row(r: Sequence[Any]) -> Task:
