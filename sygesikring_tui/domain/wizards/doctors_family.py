@@ -337,6 +337,8 @@ COHAB_RULE = dc.ChoiceRule(closed="force", force_rule="cohabitant",
 def _cohab_doctor_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
     o = _cohab(draft, ctx)
     out = [doctor_line(ctx.state, ctx)]
+    if not ctx.state.person.luna_known:
+        out.append(Msg("doctors.cohab.ev.luna_unknown", level="warning"))
     if o is not None:
         out.append(Msg("doctors.cohab.ev.offer", {"name": o.person.name}))
     return out + dc.distance_lines(draft, ctx, COHAB_RULE)
