@@ -552,3 +552,23 @@ def test_child_home_closed_practice_allowed_when_no_two_open_within_reach(store:
     _p2, near = _family(store, born=date(2016, 9, 12), code="036")
     ctx2 = ctx_for(store, w, near.cpr, None)
     assert [o.value for o in w.steps[2].fields[0].options(draft, ctx2)] == ["doctor_accepted"]
+
+
+def test_review_describes_ending_a_choice_and_removing_future_registrations_in_words(store: Store) -> None:
+    from sygesikring_tui.domain.wizards.common import describe
+    from sygesikring_tui.i18n import t
+
+    st = _to_greenland(store)
+    w = WIZARDS["greenland"]
+    ctx = ctx_for(store, w, st.cpr, "t-013")
+    planned = w.plan(walk(w, ctx, {}), ctx.states, ctx)
+    msgs = {p.kind: describe(p, ctx.states) for p in planned}
+    assert msgs["remove_future"].key == "wizard.review.remove_future"
+    assert (msgs["remove_future"].params["groups"], msgs["remove_future"].params["doctors"]) == (1, 1)
+    end = msgs["doctor_choice_end"]
+    assert (end.key, end.params["what"], end.params["date"]) == (
+        "wizard.review.doctor_choice_end", f"{OPEN.practice_name} ({OPEN.provider_number})", "19-11-2026")
+    assert t(end.params["what_key"], what=end.params["what"]) == f"{OPEN.practice_name} ({OPEN.provider_number})"
+    missing = describe(PlannedOp(st.cpr, "doctor_choice_end", {"choice_id": "nope", "end": "2026-11-25"}),
+                       ctx.states)
+    assert missing.params["what_key"] == "wizard.review.choice_missing"

@@ -158,6 +158,18 @@ def describe(op, states) -> Msg:
             **who, "date": _iso_d(p["ordered_on"]),
             "fee_key": "wizard.review.fee_paid" if fee.get("paid") else "wizard.review.fee_free",
             "amount": fee.get("amount", 0), "fee_reason": fee.get("reason", "")})
+    if op.kind == "doctor_choice_end":
+        ch = next((x for x in st.doctors if x.id == p["choice_id"]), None) if st else None
+        what = (f"{ch.practice_name} ({ch.provider_number})" if ch is not None and ch.provider_number
+                else "")
+        return Msg("wizard.review.doctor_choice_end", {
+            **who, "date": _iso_d(p["end"]), "what": what,
+            "what_key": "wizard.review.choice_named" if what else "wizard.review.choice_missing"})
+    if op.kind == "remove_future":
+        as_of = date.fromisoformat(p["as_of"])
+        groups = sum(1 for g in st.groups if g.effective > as_of) if st else 0
+        doctors = sum(1 for x in st.doctors if x.effective > as_of) if st else 0
+        return Msg("wizard.review.remove_future", {**who, "date": d(as_of), "groups": groups, "doctors": doctors})
     return Msg("wizard.review.other", {**who, "kind": op.kind})
 
 
