@@ -36,6 +36,14 @@ class Paints:
         self.stamps.clear()
         return time.perf_counter()
 
+    async def first_frame_with(self, pilot: Any, t0: float, marks: list[float]) -> float:
+        """Seconds from ``t0`` to the first frame composed after ``marks[0]`` (the moment the
+        widget under test rendered its first data line)."""
+        await self.until_quiet(pilot, t0)
+        if not marks:
+            raise RuntimeError("the widget rendered no data line")
+        return next(s for s in self.stamps if s >= marks[0]) - t0
+
     async def until_quiet(self, pilot: Any, t0: float) -> float:
         """Seconds from ``t0`` to the last frame, once the app is idle again."""
         await pilot.pause()
@@ -44,6 +52,20 @@ class Paints:
         if not self.stamps:
             raise RuntimeError("no frame was painted")
         return self.stamps[-1] - t0
+
+
+async def _mark_render(cls: type, marks: list[float], data_from_y: int = 0) -> Any:
+    """Wrap ``cls.render_line`` to note when a data line (y >= ``data_from_y``) is rendered."""
+    original = cls.render_line
+
+    def render_line(self: Any, y: int) -> Any:
+        strip = original(self, y)
+        if y >= data_from_y and not marks:
+            marks.append(time.perf_counter())
+        return strip
+
+    cls.render_line = render_line
+    return original
 
 
 async def _settle(app: Any, pilot: Any) -> None:
@@ -58,22 +80,28 @@ async def _settle(app: Any, pilot: Any) -> None:
 async def inbox_first_paint(store: Path, reps: int = 5) -> list[float]:
     """Seconds from pushing a new inbox screen until it has painted its first page."""
     from screens.app import make_app
-    from screens.inbox import InboxScreen
+    from screens.inbox import InboxList, InboxScreen
 
     app = make_app(store, today=TODAY)
     out: list[float] = []
-    async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
-        paints = Paints(app)
-        for _ in range(reps):
-            t0 = paints.start()
-            await app.push_screen(InboxScreen())
-            out.append(await paints.until_quiet(pilot, t0))
-            lst = app.screen.inbox_list
-            assert lst.total > 0 and lst.row_at(0) is not None
-            await app.workers.wait_for_complete()
-            await app.pop_screen()
-            await pilot.pause()
+    marks: list[float] = []
+    original = _mark_render(InboxList, marks, data_from_y=1)  # line 0 is the column header
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(app, pilot)
+            paints = Paints(app)
+            for _ in range(reps):
+                marks.clear()
+                t0 = paints.start()
+                await app.push_screen(InboxScreen())
+                out.append(await paints.first_frame_with(pilot, t0, marks))
+                lst = app.screen.inbox_list
+                assert lst.total > 0 and lst.row_at(0) is not None
+                await app.workers.wait_for_complete()
+                await app.pop_screen()
+                await pilot.pause()
+    finally:
+        InboxList.render_line = original
     return out
 
 
@@ -105,17 +133,23 @@ async def datatable_first_paint(store: Path, reps: int = 1) -> tuple[list[float]
     app = make_app(store, today=TODAY)
     out: list[float] = []
     n = 0
-    async with app.run_test(size=SIZE) as pilot:
-        await _settle(app, pilot)
-        paints = Paints(app)
-        for _ in range(reps):
-            t0 = paints.start()
-            screen = TableScreen()
-            await app.push_screen(screen)
-            out.append(await paints.until_quiet(pilot, t0))
-            n = screen.rows
-            await app.pop_screen()
-            await pilot.pause()
+    marks: list[float] = []
+    original = _mark_render(DataTable, marks, data_from_y=1)  # line 0 is the column header
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(app, pilot)
+            paints = Paints(app)
+            for _ in range(reps):
+                marks.clear()
+                t0 = paints.start()
+                screen = TableScreen()
+                await app.push_screen(screen)
+                out.append(await paints.first_frame_with(pilot, t0, marks))
+                n = screen.rows
+                await app.pop_screen()
+                await pilot.pause()
+    finally:
+        DataTable.render_line = original
     return out, n
 
 

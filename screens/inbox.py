@@ -145,6 +145,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self.index: InboxIndex | None = None  # the in-memory index, once loaded
         self._index_state = "loading"  # loading | ready | none (too large: SQL only)
         self._index_signature: tuple[int, int] = (0, 0)
+        self._query_signature: tuple[int, int] = (0, 0)
         self._positions: array | None = None  # index path: matching positions in order
         self._gen = 0
         self._rows: LRUCache[int, dict[str, Any]] = LRUCache(4096)
@@ -154,7 +155,10 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     # -- data ---------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.set_query(self.query_)  # first paint: count + one page, from SQLite
-        self._load_index(self._store_signature())
+        signature = self._store_signature()
+        # Start reading the index only once the first page is on screen (its thread holds
+        # the GIL while it builds Python objects).
+        self.call_after_refresh(self._load_index, signature)
 
     def _store_signature(self) -> tuple[int, int]:
         """Changes to the store since a moment: our own writes (total_changes, e.g. a wizard
@@ -166,6 +170,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         """Apply ``query`` and repaint: from the in-memory index once it is loaded, else from
         SQLite (count + the visible page; the id list follows in the background)."""
         previous = (self.query_, self._positions) if self._positions is not None else None
+        self._query_signature = self._store_signature()
         self.query_ = query
         self._gen += 1
         self._rows.clear()
@@ -189,9 +194,18 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if not keep_cursor:
             self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
-        self.post_message(self.CountChanged(self.total))
+        self._count_changed()
         if self.index is None and self._index_state == "none":
             self._load_ids(query, self._gen)
+
+    def _count_changed(self) -> None:
+        """Tell the screen the new count now, in the same frame as the rows (a message would
+        cost one more frame per keystroke)."""
+        show = getattr(self.parent, "show_count", None)
+        if callable(show):
+            show(self.total)
+        else:
+            self.post_message(self.CountChanged(self.total))
 
     def _set_rows(self, rows: int) -> None:
         """Set the virtual height to ``rows`` + the header line WITHOUT a screen layout: the
@@ -201,6 +215,11 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if size != self.virtual_size:
             self.set_reactive(InboxList.virtual_size, size)
             self._scroll_update(size)
+
+    def reload_if_changed(self) -> None:
+        """Back on screen (from a person, a wizard or a dialog): re-read only if the store changed."""
+        if self._store_signature() != self._query_signature:
+            self.reload()
 
     def reload(self) -> None:
         """Re-read after a change (a wizard closed a task): keep the position."""
@@ -252,7 +271,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             self._set_rows(self.total)
             self.cursor = min(self.cursor, max(self.total - 1, 0))
             self.refresh()
-            self.post_message(self.CountChanged(self.total))
+            self._count_changed()
 
     def row_at(self, index: int) -> dict[str, Any] | None:
         if not 0 <= index < self.total:
@@ -288,7 +307,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._lines.clear()
-        self.virtual_size = Size(event.size.width, self.total + 1)
+        self._set_rows(self.total)
         self._scroll_cursor_into_view()
 
     # -- rendering ----------------------------------------------------------------------
@@ -464,6 +483,7 @@ class SearchInput(Input):
 
 class InboxScreen(Guarded, Screen[None]):
     HELP_KEY = "help.inbox"
+    AUTO_FOCUS = "#inbox-list"
     DEFAULT_CSS = """
     InboxScreen #search-bar { height: 1; }
     InboxScreen #search-label { width: auto; padding: 0 1; }
@@ -502,14 +522,14 @@ class InboxScreen(Guarded, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(SearchInput).cursor_blink = self.sapp.cursor_blink
-        self.query_one(InboxList).focus()
         self._update_filter_bar()
+        self._update_count(self.inbox_list.total)
 
     def on_screen_resume(self) -> None:
         # Back from a person screen or a wizard: the store may have changed.
         lst = self.query_one(InboxList)
         if lst.is_mounted:
-            lst.reload()
+            lst.reload_if_changed()
 
     def _keys(self) -> list[tuple[str, str]]:
         return [("↵", "inbox.key.open"), ("w", "inbox.key.wizard"), ("/", "inbox.key.search"),
@@ -525,6 +545,10 @@ class InboxScreen(Guarded, Screen[None]):
         self.query_one(SearchInput).placeholder = t("inbox.search_placeholder")
         self._update_count(self.inbox_list.total)
         self._update_filter_bar()
+
+    def show_count(self, total: int) -> None:
+        if self.is_mounted:
+            self._update_count(total)
 
     def _update_count(self, total: int) -> None:
         self.query_one("#count", Label).update(t("inbox.count", n=fmt_int(total)), layout=False)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from sygesikring_tui.domain.cpr import format_cpr
@@ -84,36 +85,33 @@ def due_marker(due: date | str, status: str, today: date) -> str:
 # -- chrome -------------------------------------------------------------------------------
 
 
-class AppHeader(Static):
-    """One line: app title · screen title · TRÆNING (in text) · today's date."""
+class AppHeader(Widget):
+    """One line: TRÆNING (in text) · app title · screen title, and today's date on the right.
+    Rendered from the current width, so a resize needs no update call (and no extra frame)."""
 
     DEFAULT_CSS = """
     AppHeader { height: 1; width: 100%; background: $primary; color: $text; text-style: bold; }
     """
 
     def __init__(self, screen_title_key: str, **kwargs: Any) -> None:
-        super().__init__("", **kwargs)
+        super().__init__(**kwargs)
         self.screen_title_key = screen_title_key
 
-    def on_mount(self) -> None:
-        self.refresh_texts()
-
-    def refresh_texts(self) -> None:
-        app: SygesikringApp = self.app  # type: ignore[assignment]
+    def render(self) -> Text:
+        app = self.app
         parts = [t("app.title"), t(self.screen_title_key)]
         if getattr(app, "is_training", False):
             parts.insert(0, t("app.training"))
         left = " · ".join(parts)
         right = fmt_date(getattr(app, "today", date.today()))
-        text = Text(f" {left}")
-        width = max(self.size.width, 80)
-        pad = width - text.cell_len - len(right) - 1
+        text = Text(f" {left}", no_wrap=True, overflow="ellipsis")
+        pad = self.size.width - text.cell_len - len(right) - 1
         if pad > 0:
             text.append(" " * pad + right)
-        self.update(text)
+        return text
 
-    def on_resize(self) -> None:
-        self.refresh_texts()
+    def refresh_texts(self) -> None:
+        self.refresh()
 
 
 class TrainingBanner(Static):
@@ -129,7 +127,7 @@ class TrainingBanner(Static):
         self.refresh_texts()
 
     def refresh_texts(self) -> None:
-        self.update(f"*** {t('app.training_banner')} ***")
+        self.update(f"*** {t('app.training_banner')} ***", layout=False)
 
 
 class KeyBar(Static):
@@ -160,7 +158,7 @@ class KeyBar(Static):
                 text.append("  ")
             text.append(f" {key} ", style="reverse bold")
             text.append(f" {t(label)}")
-        self.update(text)
+        self.update(text, layout=False)
 
 
 def refresh_all_texts(node: Any) -> None:
