@@ -572,3 +572,19 @@ def test_review_describes_ending_a_choice_and_removing_future_registrations_in_w
     missing = describe(PlannedOp(st.cpr, "doctor_choice_end", {"choice_id": "nope", "end": "2026-11-25"}),
                        ctx.states)
     assert missing.params["what_key"] == "wizard.review.choice_missing"
+
+
+def test_condition_moved_to_residence_parent_tells_a_child_taken_home_from_a_host_move(store: Store) -> None:
+    from sygesikring_tui.domain.workarounds import condition_value
+
+    def cond(st: PersonState) -> bool:
+        return condition_value("moved_to_residence_parent", st, TODAY, lambda _n: None)
+
+    _parent, child = _family(store, born=date(2016, 9, 12), code="036")
+    # the residence parent relation began the day the child came to the address
+    moved = replace(child, relations=tuple(replace(r, since=date(2026, 11, 23)) if r.kind == "residence_parent"
+                                           else r for r in child.relations))
+    assert cond(moved)
+    assert not cond(child)  # the relation is from birth: no move to the parent now
+    cohab = replace(moved, relations=tuple(replace(r, kind=RelationKind.COHABITANT) for r in moved.relations))
+    assert not cond(cohab)

@@ -41,6 +41,17 @@ def _to_greenland(state: PersonState) -> bool:
     )
 
 
+def _moved_to_residence_parent(state: PersonState) -> bool:
+    """2.7.8: the person's current address began the day a residence-parent relation did
+    (CPR registers the child with the parent it moved in with)."""
+    here = [a.start for a in state.addresses
+            if not a.supplementary and a.address.same_place(state.person.address)]
+    if not here:
+        return False
+    since = max(here)
+    return any(r.kind == "residence_parent" and r.since == since for r in state.relations)
+
+
 def _current_doctor_closed(state: PersonState, today: date, provider: Callable[[str], Provider | None]) -> bool:
     cur = state.current_doctor(today)
     p = provider(cur.provider_number) if cur else None
@@ -69,6 +80,8 @@ def condition_value(name: str, state: PersonState, today: date,
         return _from_greenland(state)
     if name == "to_greenland":
         return _to_greenland(state)
+    if name == "moved_to_residence_parent":
+        return _moved_to_residence_parent(state)
     if name == "age":
         return age_on(state.cpr, today)
     raise KeyError(name)
@@ -76,7 +89,7 @@ def condition_value(name: str, state: PersonState, today: date,
 
 CONDITIONS = ("current_group", "luna_known", "has_cpr_change_to_self", "has_supplementary_address",
               "has_note_state_posted", "current_doctor_closed", "age_under", "has_guardian",
-              "from_greenland", "to_greenland")
+              "from_greenland", "to_greenland", "moved_to_residence_parent")
 
 
 def matches(when: Mapping[str, Any], state: PersonState, today: date,
