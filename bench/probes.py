@@ -65,7 +65,21 @@ async def _rss(kind: str, store: str, spawned: float) -> dict:
             await pilot.press("tab", *"hansen")
             await pilot.pause()
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    return {"peak_rss_mb": peak_kb / 1024}
+    return {"peak_rss_mb": peak_kb / 1024, "vmhwm_mb": _vmhwm_kb() / 1024}
+
+
+def _vmhwm_kb() -> float:
+    """This process's own peak RSS (Linux). getrusage's ru_maxrss survives exec, so a child
+    started by a big parent reports at least the parent's peak; VmHWM belongs to this process
+    image alone. bench.run starts the RSS probes first, while it is small, so both agree."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    return float("nan")
 
 
 def main(argv: list[str]) -> int:

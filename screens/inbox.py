@@ -33,6 +33,7 @@ from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from sygesikring_tui import i18n
 from sygesikring_tui.domain.cpr import mask
@@ -197,6 +198,18 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._count_changed()
         if self.index is None and self._index_state == "none":
             self._load_ids(query, self._gen)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed background read is logged; the inbox then stays on SQLite."""
+        if event.state != WorkerState.ERROR:
+            return
+        err = event.worker.error
+        log.error("inbox background read %s failed: %s", event.worker.group, type(err).__name__,
+                  exc_info=(type(err), err, err.__traceback__) if err else None)
+        if event.worker.group == "inbox-index":
+            self._index_state = "none"
+            self.index = None
+            self._load_ids(self.query_, self._gen)
 
     def _count_changed(self) -> None:
         """Tell the screen the new count now, in the same frame as the rows (a message would
@@ -531,9 +544,15 @@ class InboxScreen(Guarded, Screen[None]):
         if lst.is_mounted:
             lst.reload_if_changed()
 
-    def _keys(self) -> list[tuple[str, str]]:
+    def _keys(self, searching: bool = False) -> list[tuple[str, str]]:
+        if searching:
+            return [("↵/↓", "inbox.key.to_list"), ("Esc", "inbox.key.clear_search"), ("F1", "ui.help"),
+                    ("^q", "ui.quit")]
         return [("↵", "inbox.key.open"), ("w", "inbox.key.wizard"), ("/", "inbox.key.search"),
                 ("f", "inbox.key.filter"), ("s", "inbox.key.sort"), ("F1", "ui.help"), ("^q", "ui.quit")]
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.query_one(KeyBar).set_keys(self._keys(searching=isinstance(event.widget, SearchInput)))
 
     @property
     def inbox_list(self) -> InboxList:
