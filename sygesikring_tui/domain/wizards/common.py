@@ -170,6 +170,9 @@ def describe(op, states) -> Msg:
         groups = sum(1 for g in st.groups if g.effective > as_of) if st else 0
         doctors = sum(1 for x in st.doctors if x.effective > as_of) if st else 0
         return Msg("wizard.review.remove_future", {**who, "date": d(as_of), "groups": groups, "doctors": doctors})
+    if op.kind == "card_cancel":
+        card = next((k for k in st.cards if k.id == p["card_id"]), None) if st else None
+        return Msg("wizard.review.card_cancel", {**who, "date": d(card.ordered_on) if card else "?"})
     return Msg("wizard.review.other", {**who, "kind": op.kind})
 
 
