@@ -23,7 +23,7 @@ from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from sygesikring_tui import i18n
 from sygesikring_tui.catalogue import Catalogue, load_catalogue
@@ -34,7 +34,7 @@ from sygesikring_tui.store import Store, StoreError, open_store
 
 from .dialogs import MessageDialog, StoreErrorScreen, TooSmallScreen
 from .help import HelpScreen, help_key_for, help_text_for
-from .widgets import Guarded, refresh_all_texts
+from .widgets import AppHeader, Guarded, TrainingBanner, refresh_all_texts
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,20 @@ class SygesikringApp(Guarded, App[int]):
 
     def on_mount(self) -> None:
         self._check_size(self.size.width, self.size.height)
+        self.screen_change_signal.subscribe(self, self._on_screen_change)
+        self._on_screen_change(self.screen)
+
+    def _on_screen_change(self, screen: Screen) -> None:
+        """Training mode: every full screen shows TRÆNING in text. Screens of this package
+        carry an AppHeader/TrainingBanner; any other screen (e.g. a wizard) gets a banner
+        line mounted at its top. Modal dialogs keep the screen under them (and its banner)
+        visible and name TRÆNING in their title."""
+        if not self.is_training or isinstance(screen, (ModalScreen, TooSmallScreen)):
+            return
+        if screen.query(TrainingBanner) or screen.query(AppHeader):
+            return
+        if screen.children:
+            screen.mount(TrainingBanner(classes="-added"), before=0)
 
     def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)

@@ -313,6 +313,8 @@ async def test_w_in_the_inbox_starts_the_suggested_wizard(training_store):
         await settle(app, pilot)
         assert type(app.screen).__name__ == "WizardScreen"
         assert app.screen.case.cpr == cpr
+        # The wizard engine's screen is not ours: the app adds the TRÆNING banner to it.
+        assert "TRÆNING" in screen_text(app)
 
 
 # -- shell: help, training, size, language, palette -----------------------------------------
