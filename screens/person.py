@@ -120,6 +120,7 @@ class PersonScreen(Guarded, Screen[None]):
         self.task_id = task_id
         self.state: PersonState | None = None
         self.wizards: list[WizardEntry] = []
+        self._shown = False
 
     @property
     def sapp(self) -> SygesikringApp:
@@ -146,7 +147,9 @@ class PersonScreen(Guarded, Screen[None]):
         self.query_one("#scroll-facts", VerticalScroll).focus()
 
     def on_screen_resume(self) -> None:
-        self.load()  # a wizard may have changed the person
+        if self._shown:
+            self.load()  # back from a wizard: it may have changed the person
+        self._shown = True
 
     # -- data ---------------------------------------------------------------------------
     def load(self) -> None:

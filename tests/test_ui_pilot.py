@@ -515,3 +515,26 @@ async def test_a_store_too_large_to_index_is_served_from_sqlite_with_the_same_re
         assert lst.total == sql(training_store, "SELECT count(*) FROM tasks WHERE status='open' AND "
                                 "instr(search, ?) > 0", surname.lower())[0][0]
         assert all(surname.lower() in r["name"].lower() for r in visible_rows(lst))
+
+
+async def test_back_in_the_inbox_after_a_commit_the_closed_task_is_gone(training_store):
+    from sygesikring_tui.domain.operations import PlannedOp
+
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        before = lst.total
+        row = lst.selected
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PersonScreen)
+        # What a wizard does at its end: one commit that closes the task.
+        case = app.store.create_case("2.7.3", row["cpr"], row["id"])
+        app.store.commit_case(case.id, [PlannedOp(row["cpr"], "task_close",
+                                                  {"task_id": row["id"], "reason": "test"})], TODAY)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert lst.total == before - 1
+        assert row["id"] not in {r["id"] for r in visible_rows(lst)}
+        assert f"{before - 1} opgaver" in screen_text(app)
