@@ -54,7 +54,7 @@ class Paints:
         return self.stamps[-1] - t0
 
 
-async def _mark_render(cls: type, marks: list[float], data_from_y: int = 0) -> Any:
+def _mark_render(cls: type, marks: list[float], data_from_y: int = 0) -> Any:
     """Wrap ``cls.render_line`` to note when a data line (y >= ``data_from_y``) is rendered."""
     original = cls.render_line
 
@@ -69,7 +69,11 @@ async def _mark_render(cls: type, marks: list[float], data_from_y: int = 0) -> A
 
 
 async def _settle(app: Any, pilot: Any) -> None:
+    """Wait until the inbox has loaded its in-memory index (it starts after INDEX_DELAY)."""
+    from screens.inbox import INDEX_DELAY
+
     await pilot.pause()
+    await asyncio.sleep(INDEX_DELAY + 0.05)
     await app.workers.wait_for_complete()
     await pilot.pause()
 

@@ -53,7 +53,10 @@ async def _rss(kind: str, store: str, spawned: float) -> dict:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         if kind == "app":
-            await app.workers.wait_for_complete()  # the full id list is loaded
+            from screens.inbox import INDEX_DELAY
+
+            await asyncio.sleep(INDEX_DELAY + 0.05)
+            await app.workers.wait_for_complete()  # the in-memory index is loaded
             await pilot.press("G", "pagedown", "pageup", "g", "s", "s", "S")
             await pilot.press("slash", *"hansen")
             await pilot.press(*["backspace"] * 6, "down", "enter")

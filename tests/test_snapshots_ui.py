@@ -14,6 +14,13 @@ from tests.conftest import TODAY
 
 
 @pytest.fixture(autouse=True)
+def index_at_once(monkeypatch):
+    """Read the inbox's in-memory index right after the first paint (not after a delay), so
+    ``workers.wait_for_complete`` sees it."""
+    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
+
+
+@pytest.fixture(autouse=True)
 def danish():
     i18n.set_language("da")
     yield

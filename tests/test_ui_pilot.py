@@ -23,6 +23,13 @@ SIZE = (80, 24)
 
 
 @pytest.fixture(autouse=True)
+def index_at_once(monkeypatch):
+    """Read the inbox's in-memory index right after the first paint (not after a delay), so
+    ``workers.wait_for_complete`` sees it."""
+    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
+
+
+@pytest.fixture(autouse=True)
 def danish():
     """The language is process-global: every test starts and ends in Danish."""
     i18n.set_language("da")
@@ -48,8 +55,10 @@ def sql(path: Path, query: str, *args: object) -> list[tuple]:
 
 
 async def settle(app: SygesikringApp, pilot) -> None:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
+    """Wait until the app is idle and the inbox's background reads are done."""
+    for _ in range(3):  # the index worker may start the id-list worker when it ends
+        await pilot.pause()
+        await app.workers.wait_for_complete()
     await pilot.pause()
 
 
@@ -72,6 +81,7 @@ async def test_arrow_and_j_k_keys_move_the_inbox_selection(training_store):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         lst = inbox_of(app)
+        assert lst.index is not None  # the in-memory index answers from here on
         assert lst.cursor == 0
         first = lst.selected
         await pilot.press("down", "j")
