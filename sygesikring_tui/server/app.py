@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__ as app_version
 from ..domain import cpr as cpr_mod
+from .codec import dumps
 from .storage import MAX_BATCH, MAX_PAGE, BodyMismatch, Desk, NotFound, Storage
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,31 @@ def event_id(e: dict[str, Any]) -> str:
     return "ev-" + hashlib.sha256(body.encode()).hexdigest()[:32]
 
 
+CHANGES_DOC = (
+    "{changes: [...], cursor, more}. A change is one of "
+    "{seq, kind: 'person', cpr, version, municipality, name, doc, tasks} where doc is a JSON *text*: the person "
+    "state in the domain codec with tasks empty (stored by the desk as is), and tasks the list of "
+    "its tasks; {seq, kind: 'removal', cpr, version}: the person left the desk's municipality; "
+    "{seq, kind: 'provider', doc}."
+)
+
+
+def render_changes(page: list[tuple[Any, ...]], cursor: int, more: bool) -> str:
+    """The body of ``GET /v1/changes``: the stored JSON texts spliced in, never decoded."""
+    parts = []
+    for e in page:
+        kind = e[1]
+        if kind == "person":
+            s, _k, cpr, version, name, doc, tasks, muni = e
+            parts.append(f'{{"seq":{s},"kind":"person","cpr":"{cpr}","version":{version},"municipality":{muni},'
+                         f'"name":{dumps(name)},"doc":{dumps(doc)},"tasks":{tasks}}}')
+        elif kind == "removal":
+            parts.append(f'{{"seq":{e[0]},"kind":"removal","cpr":"{e[2]}","version":{e[3]}}}')
+        else:
+            parts.append(f'{{"seq":{e[0]},"kind":"provider","doc":{e[3]}}}')
+    return f'{{"changes":[{",".join(parts)}],"cursor":{cursor},"more":{"true" if more else "false"}}}'
+
+
 def create_app(storage: Storage) -> FastAPI:
     app = FastAPI(title="sygesikring-server", version=app_version,
                   description="System of record for Sygesikring desks: exactly-once push, cursor pull.")
@@ -108,19 +134,17 @@ def create_app(storage: Storage) -> FastAPI:
         if body.training:
             raise HTTPException(403, "training stores never push")
         try:
-            results = storage.push(desk, [o.model_dump() for o in body.ops])
+            results, head = storage.push_batch(desk, [o.model_dump() for o in body.ops])
         except BodyMismatch as exc:
             raise HTTPException(422, str(exc)) from exc
-        return {"results": results, "head": storage.head()}
+        # The answers are plain JSON already: encoded once, not re-validated against PushOut.
+        return Response(dumps({"results": results, "head": head}), media_type="application/json")
 
-    @app.get("/v1/changes", responses={200: {"description": "{changes: [{seq, kind, doc}], cursor, more}"}})
+    @app.get("/v1/changes", responses={200: {"description": CHANGES_DOC}})
     def changes(cursor: int = Query(0, ge=0), limit: int = Query(1000, ge=1, le=MAX_PAGE),
                 desk: Desk = Depends(desk_only)) -> Response:
         page, nxt, more = storage.pull(desk, cursor, limit)
-        # The docs are stored as JSON text: splice them in rather than decode and re-encode.
-        parts = [f'{{"seq":{s},"kind":"{k}","doc":{d}}}' for s, k, d in page]
-        body = f'{{"changes":[{",".join(parts)}],"cursor":{nxt},"more":{"true" if more else "false"}}}'
-        return Response(body, media_type="application/json")
+        return Response(render_changes(page, nxt, more), media_type="application/json")
 
     @app.get("/v1/persons/{cpr}")
     def person(cpr: str, desk: Desk = Depends(desk_only)) -> dict[str, Any]:

@@ -109,3 +109,80 @@ def _decoder(tp: Any) -> Callable[[Any], Any]:
 def from_json(cls: type, data: dict[str, Any]) -> Any:
     """Same result as ``model.from_json(cls, data)``."""
     return _decoder(cls)(data)
+
+
+# -- person documents as stored on the server ---------------------------------------------
+# A person is stored as two texts: ``core`` (the state in the domain codec with ``tasks``
+# empty, byte for byte what the desk's ``Store.save_person`` stores in ``persons.doc``) and
+# ``tasks`` (the JSON list of its tasks). A pull hands both to the desk without decoding,
+# and a write re-encodes only the fields that changed (:func:`encode_person`).
+import json as _json  # noqa: E402
+
+STATE_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(model.PersonState))
+_ENC = _json.JSONEncoder(ensure_ascii=False)
+
+
+def dumps(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False)`` without building an encoder per call."""
+    return _ENC.encode(value)
+
+
+@dataclasses.dataclass
+class Encoded:
+    """A person state with its JSON-ready form (``to_json(state)``, field by field).
+
+    The JSON-ready values of a state's unchanged fields are shared with the state it was
+    derived from (never mutated), so a write converts only what changed and then encodes
+    the whole document in one C-level ``dumps``.
+    """
+
+    state: model.PersonState
+    raw: dict[str, Any]
+
+
+def _raw_of(state: model.PersonState, raw: dict[str, Any] | None = None) -> dict[str, Any]:
+    if raw is not None and tuple(raw) == STATE_FIELDS:  # complete and in field order
+        return raw
+    return {n: (raw[n] if raw is not None and n in raw else to_json(getattr(state, n))) for n in STATE_FIELDS}
+
+
+def encode_person(state: model.PersonState, base: Encoded | None = None) -> Encoded:
+    """``state`` with its JSON-ready form, reusing that of ``base`` (a state it was derived
+    from) for every field that is the very same object or a tuple that only grew at its end."""
+    if base is None:
+        return Encoded(state, _raw_of(state))
+    old_state, old_raw = base.state, base.raw
+    raw: dict[str, Any] = {}
+    for name in STATE_FIELDS:
+        new = getattr(state, name)
+        old = getattr(old_state, name)
+        if new is old:
+            raw[name] = old_raw[name]
+        elif type(new) is tuple and type(old) is tuple and len(new) > len(old) and all(
+                a is b for a, b in zip(new, old)):
+            raw[name] = old_raw[name] + [to_json(v) for v in new[len(old):]]
+        else:
+            raw[name] = to_json(new)
+    return Encoded(state, raw)
+
+
+def core_text(enc: Encoded) -> str:
+    """The state without tasks, exactly ``json.dumps(to_json(replace(state, tasks=())), ensure_ascii=False)``."""
+    return dumps({**enc.raw, "tasks": []})
+
+
+def tasks_text(enc: Encoded) -> str:
+    return dumps(enc.raw["tasks"])
+
+
+def doc_text(enc: Encoded) -> str:
+    """The whole state, exactly ``json.dumps(to_json(state), ensure_ascii=False)``."""
+    return dumps(enc.raw)
+
+
+def decode_person(core: str, tasks: str) -> Encoded:
+    """A stored person (core and tasks texts) decoded, its JSON form kept for the next write."""
+    raw = _json.loads(core)
+    raw["tasks"] = _json.loads(tasks)
+    state = from_json(model.PersonState, raw)
+    return Encoded(state, _raw_of(state, raw))

@@ -10,6 +10,15 @@ cursor never skips a change that committed late.
 ``ops`` keeps the answer to every decided operation under its ``op_id`` forever, so a retry
 after any fault gets the stored answer (duplicate) and never applies an operation twice.
 ``audit`` is append-only: who (desk), when, which person, what.
+
+A person is stored as ``doc`` (the state without its tasks, byte for byte the desk's
+``persons.doc``) and ``tasks`` (the JSON list of its tasks), so a pull hands both texts to
+the desk without decoding them. ``departures`` records a person leaving a municipality (a
+load or CPR event that changed the address): that municipality's desks pull a removal.
+
+Decoded states are kept in a bounded in-process cache keyed by ``(cpr, version)``; every
+write bumps the version, and the version is read inside the writing transaction, so a
+cached state is used only when it is exactly the stored one.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import logging
 import secrets
 import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -33,6 +43,8 @@ from sqlalchemy.engine import Connection, Engine
 from ..domain import operations as ops_mod
 from ..domain.cpr import mask
 from ..domain.model import (
+    Address,
+    AddressEntry,
     CprEvent,
     HistoryEntry,
     Operation,
@@ -41,13 +53,15 @@ from ..domain.model import (
     Task,
 )
 from ..domain.operations import RuleContext
-from .codec import from_json, to_json
+from . import codec
+from .codec import Encoded, decode_person, encode_person, from_json, to_json
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_BATCH = 2000
-MAX_PAGE = 5000
+MAX_PAGE = 10000
+CACHE_SIZE = 4096  # decoded person states kept per server process
 
 metadata = sa.MetaData()
 
@@ -77,8 +91,20 @@ persons = sa.Table(
     sa.Column("municipality", sa.Integer, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("doc", sa.Text, nullable=False),
+    sa.Column("doc", sa.Text, nullable=False),  # the state without tasks (schema 2; before: with them)
+    sa.Column("name", sa.Text, nullable=False, server_default=""),  # schema 2
+    sa.Column("tasks", sa.Text, nullable=False, server_default="[]"),  # schema 2
     sa.Index("persons_municipality_seq", "municipality", "seq"),
+)
+# A person left ``municipality`` at ``seq`` (its new version): that municipality's desks
+# pull a removal. Schema 2.
+departures = sa.Table(
+    "departures", metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("cpr", sa.String(10), nullable=False),
+    sa.Column("municipality", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("departures_municipality_seq", "municipality", "seq"),
 )
 providers = sa.Table(
     "providers", metadata,
@@ -160,8 +186,12 @@ def hash_token(token: str) -> str:
 def body_hash(op: dict[str, Any]) -> str:
     """The identity of an operation's body: everything the desk sent about it."""
     body = {k: op.get(k) for k in ("op_id", "kind", "cpr", "payload", "base_version", "case_id")}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False,
-                                     separators=(",", ":")).encode("utf-8")).hexdigest()
+    # The same text as json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
+    # without building an encoder per operation; stored hashes must never change.
+    return hashlib.sha256(_HASH_ENC.encode(body).encode("utf-8")).hexdigest()
+
+
+_HASH_ENC = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def normalise_url(url: str) -> str:
@@ -207,7 +237,87 @@ class Storage:
         self._today = today or date.today
         self._providers: dict[str, Provider] | None = None
         self._providers_lock = threading.Lock()
+        self._cache: OrderedDict[str, tuple[int, Encoded]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.cache_size = CACHE_SIZE
+        self.cache_hits = 0
+        self.cache_misses = 0
         self.migrate()
+
+    def _q(self, sql: str) -> str:
+        """Driver SQL written with ``?`` placeholders, in this driver's style."""
+        return sql if self.is_sqlite else sql.replace("?", "%s")
+
+    def _many(self, conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """executemany straight on the driver: the bulk rows of a write skip SQLAlchemy's
+        per-row parameter processing (a third of the push time)."""
+        if rows:
+            conn.exec_driver_sql(self._q(sql), rows)
+
+    # -- person cache ---------------------------------------------------------------------
+    def _cache_get(self, cpr: str, version: int) -> Encoded | None:
+        with self._cache_lock:
+            hit = self._cache.get(cpr)
+            if hit is not None and hit[0] == version:
+                self._cache.move_to_end(cpr)
+                self.cache_hits += 1
+                return hit[1]
+            self.cache_misses += 1
+            return None
+
+    def _cache_put(self, items: Iterable[tuple[str, int, Encoded]]) -> None:
+        """Call only after the transaction that read or wrote these versions committed."""
+        with self._cache_lock:
+            for cpr, version, enc in items:
+                self._cache[cpr] = (version, enc)
+                self._cache.move_to_end(cpr)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+
+    def _load_persons(self, conn: Connection, cprs: Iterable[str]) -> dict[str, tuple[int, int, Encoded]]:
+        """``cpr -> (version, municipality, Encoded)`` of the stored persons among ``cprs``;
+        the cache answers for versions it holds, the rest is read and decoded."""
+        out: dict[str, tuple[int, int, Encoded]] = {}
+        missing: dict[str, tuple[int, int]] = {}
+        for chunk in _chunks(list(cprs), 500):
+            sql = "SELECT cpr, version, municipality FROM persons WHERE cpr IN (%s)" % ",".join("?" * len(chunk))
+            for cpr, version, muni in conn.exec_driver_sql(self._q(sql), tuple(chunk)):
+                enc = self._cache_get(cpr, int(version))
+                if enc is None:
+                    missing[cpr] = (int(version), int(muni))
+                else:
+                    out[cpr] = (int(version), int(muni), enc)
+        for chunk in _chunks(list(missing), 500):
+            sql = "SELECT cpr, doc, tasks FROM persons WHERE cpr IN (%s)" % ",".join("?" * len(chunk))
+            for cpr, doc, tasks in conn.exec_driver_sql(self._q(sql), tuple(chunk)):
+                version, muni = missing[cpr]
+                out[cpr] = (version, muni, decode_person(doc, tasks))
+        return out
+
+    def _save_persons(self, conn: Connection, writes: list[tuple[Encoded, int, int | None]]) -> list[tuple[str, int, Encoded]]:
+        """Write person states: ``(encoded new state, seq, municipality before or None if new)``.
+
+        A person whose municipality changed leaves a departure at the same sequence number.
+        Returns the cache entries to put once the transaction committed.
+        """
+        ins, upd, gone, done = [], [], [], []
+        for enc, seq, before in writes:
+            st = enc.state
+            muni = st.person.address.municipality_code
+            row = (muni, st.version, seq, st.person.name, codec.core_text(enc), codec.tasks_text(enc), st.cpr)
+            if before is None:
+                ins.append(row)
+            else:
+                upd.append(row)
+                if before != muni:
+                    gone.append((seq, st.cpr, before, st.version))
+            done.append((st.cpr, st.version, enc))
+        self._many(conn, "INSERT INTO persons (municipality, version, seq, name, doc, tasks, cpr) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", ins)
+        self._many(conn, "UPDATE persons SET municipality = ?, version = ?, seq = ?, name = ?, doc = ?, tasks = ? "
+                         "WHERE cpr = ?", upd)
+        self._many(conn, "INSERT INTO departures (seq, cpr, municipality, version) VALUES (?, ?, ?, ?)", gone)
+        return done
 
     def close(self) -> None:
         self.engine.dispose()
@@ -225,11 +335,31 @@ class Storage:
             if current > SCHEMA_VERSION:
                 raise SchemaTooNew(f"database schema {current} is newer than this server ({SCHEMA_VERSION})")
             if current < 1:
-                metadata.create_all(conn)
+                metadata.create_all(conn)  # the latest schema at once
                 conn.execute(sa.insert(log_head).values(id=1, seq=0))
-                conn.execute(sa.insert(server_meta).values(key="schema", value="1"))
+                conn.execute(sa.insert(server_meta).values(key="schema", value=str(SCHEMA_VERSION)))
                 conn.execute(sa.insert(server_meta).values(key="created", value=_now()))
-            # Later migrations: ``if current < 2: ...`` here, never editing the ones above.
+                return
+            if current < 2:
+                self._migrate_2(conn)
+            # Later migrations: ``if current < 3: ...`` here, never editing the ones above.
+            conn.execute(sa.update(server_meta).where(server_meta.c.key == "schema")
+                         .values(value=str(SCHEMA_VERSION)))
+
+    def _migrate_2(self, conn: Connection) -> None:
+        """Persons split into doc-without-tasks, name and tasks; the departures table."""
+        conn.exec_driver_sql("ALTER TABLE persons ADD COLUMN name TEXT NOT NULL DEFAULT ''")
+        conn.exec_driver_sql("ALTER TABLE persons ADD COLUMN tasks TEXT NOT NULL DEFAULT '[]'")
+        departures.create(conn)
+        rows = conn.exec_driver_sql("SELECT cpr, doc FROM persons").all()
+        upd = []
+        for cpr, doc in rows:
+            raw = json.loads(doc)
+            st = from_json(PersonState, raw)
+            enc = Encoded(st, codec._raw_of(st, raw))
+            upd.append((enc.state.person.name, codec.core_text(enc), codec.tasks_text(enc), cpr))
+        if upd:
+            conn.exec_driver_sql(self._q("UPDATE persons SET name = ?, doc = ?, tasks = ? WHERE cpr = ?"), upd)
 
     @contextmanager
     def _write(self) -> Iterator[tuple[Connection, list[int]]]:
@@ -299,39 +429,47 @@ class Storage:
     def person(self, desk: Desk | None, cpr: str, audit_action: str = "read") -> PersonState:
         """One person visible to ``desk`` (None: the server itself); audited."""
         with self.engine.begin() as conn:
-            r = conn.execute(sa.select(persons.c.doc, persons.c.municipality).where(persons.c.cpr == cpr)).first()
-            if r is None or (desk is not None and r[1] != desk.municipality):
+            found = self._load_persons(conn, [cpr]).get(cpr)
+            if found is None or (desk is not None and found[1] != desk.municipality):
                 raise NotFound(cpr)
             conn.execute(sa.insert(audit).values(desk_id=desk.id if desk else None, at=_now(), cpr=cpr,
                                                  action=audit_action))
-        return from_json(PersonState, json.loads(r[0]))
+        self._cache_put([(cpr, found[0], found[2])])
+        return found[2].state
 
-    def pull(self, desk: Desk, cursor: int, limit: int = 1000) -> tuple[list[tuple[int, str, str]], int, bool]:
+    def pull(self, desk: Desk, cursor: int, limit: int = 1000) -> tuple[list[tuple[Any, ...]], int, bool]:
         """Changes after ``cursor`` visible to ``desk``, in sequence order.
 
-        Returns ``([(seq, kind, doc_json)], next_cursor, more)``. A person appears once per
-        page, in its latest state; every person delivered is audited as read.
+        Returns ``(page, next_cursor, more)``; a page entry is one of
+        ``(seq, "person", cpr, version, name, doc, tasks, municipality)`` (``doc``: the
+        state without tasks and ``tasks``: the list of tasks, both JSON texts as stored),
+        ``(seq, "removal", cpr, version)`` (the person left the desk's municipality) and
+        ``(seq, "provider", number, doc)``. A person appears once, in its latest state;
+        every person delivered is audited as read.
         """
         limit = max(1, min(int(limit), MAX_PAGE))
+        m = desk.municipality
         with self.engine.begin() as conn:
-            prow = conn.execute(
-                sa.select(persons.c.seq, persons.c.cpr, persons.c.doc)
-                .where(persons.c.municipality == desk.municipality, persons.c.seq > cursor)
-                .order_by(persons.c.seq).limit(limit + 1)).all()
-            vrow = conn.execute(
-                sa.select(providers.c.seq, providers.c.provider_number, providers.c.doc)
-                .where(providers.c.seq > cursor).order_by(providers.c.seq).limit(limit + 1)).all()
-            merged = sorted([(r[0], "person", r[1], r[2]) for r in prow] +
-                            [(r[0], "provider", r[1], r[2]) for r in vrow])
+            q = self._q
+            merged: list[tuple[Any, ...]] = [
+                (r[0], "person", r[1], r[2], r[3], r[4], r[5], m) for r in conn.exec_driver_sql(q(
+                    "SELECT seq, cpr, version, name, doc, tasks FROM persons WHERE municipality = ? AND seq > ? "
+                    "ORDER BY seq LIMIT ?"), (m, cursor, limit + 1))]
+            merged += [(r[0], "removal", r[1], r[2]) for r in conn.exec_driver_sql(q(
+                "SELECT seq, cpr, version FROM departures WHERE municipality = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                (m, cursor, limit + 1))]
+            merged += [(r[0], "provider", r[1], r[2]) for r in conn.exec_driver_sql(q(
+                "SELECT seq, provider_number, doc FROM providers WHERE seq > ? ORDER BY seq LIMIT ?"),
+                (cursor, limit + 1))]
+            merged.sort(key=lambda e: e[0])
             more = len(merged) > limit
             page = merged[:limit]
             at = _now()
-            reads = [{"desk_id": desk.id, "at": at, "cpr": key, "action": "pull"}
-                     for _s, kind, key, _d in page if kind == "person"]
-            if reads:
-                conn.execute(sa.insert(audit), reads)
+            self._many(conn, "INSERT INTO audit (desk_id, at, cpr, action) VALUES (?, ?, ?, ?)",
+                       [(desk.id, at, e[2], "pull" if e[1] == "person" else "pull:removal")
+                        for e in page if e[1] != "provider"])
         next_cursor = page[-1][0] if page else cursor
-        return [(s, kind, doc) for s, kind, _k, doc in page], next_cursor, more
+        return page, next_cursor, more
 
     # -- push ---------------------------------------------------------------------------
     def push(self, desk: Desk, batch: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -344,6 +482,10 @@ class Storage:
         person in this batch was not applied: not decided, not stored). Raises
         :class:`BodyMismatch` for an op_id reused with another body (nothing is written).
         """
+        return self.push_batch(desk, batch)[0]
+
+    def push_batch(self, desk: Desk, batch: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+        """:meth:`push`, and the log head after it."""
         if len(batch) > MAX_BATCH:
             raise ValueError(f"at most {MAX_BATCH} operations per request")
         ctx = self.rule_context()
@@ -351,25 +493,25 @@ class Storage:
         answers: list[dict[str, Any]] = []
         hashes = [body_hash(o) for o in batch]
         ids = [o["op_id"] for o in batch]
+        dumps = codec.dumps
         with self._write() as (conn, head):
             stored: dict[str, tuple[str, str]] = {}
             for chunk in _chunks(list(dict.fromkeys(ids)), 500):
-                for r in conn.execute(sa.select(ops.c.op_id, ops.c.body_hash, ops.c.answer)
-                                      .where(ops.c.op_id.in_(chunk))):
+                sql = "SELECT op_id, body_hash, answer FROM ops WHERE op_id IN (%s)" % ",".join("?" * len(chunk))
+                for r in conn.exec_driver_sql(self._q(sql), tuple(chunk)):
                     stored[r[0]] = (r[1], r[2])
-            states: dict[str, PersonState | None] = dict.fromkeys({o["cpr"] for o in batch})
-            for chunk in _chunks(list(states), 500):
-                for r in conn.execute(sa.select(persons.c.cpr, persons.c.doc, persons.c.municipality)
-                                      .where(persons.c.cpr.in_(chunk))):
-                    if r[2] == desk.municipality:
-                        states[r[0]] = from_json(PersonState, json.loads(r[1]))
+            loaded = self._load_persons(conn, {o["cpr"] for o in batch if o["op_id"] not in stored})
+            # cpr -> current state, for persons this desk may change (absent: None)
+            states: dict[str, PersonState | None] = {c: (v[2].state if v[1] == desk.municipality else None)
+                                                     for c, v in loaded.items()}
             dirty: dict[str, int] = {}  # cpr -> seq of its last change
             blocked: set[str] = set()
-            new_ops: list[dict[str, Any]] = []
-            new_changes: list[dict[str, Any]] = []
-            audits: list[dict[str, Any]] = []
+            new_ops: list[tuple[Any, ...]] = []
+            new_changes: list[tuple[Any, ...]] = []
+            audits: list[tuple[Any, ...]] = []
             for o, h in zip(batch, hashes):
                 op_id = o["op_id"]
+                cpr = o["cpr"]
                 if op_id in stored:
                     if stored[op_id][0] != h:
                         raise BodyMismatch(op_id)
@@ -377,11 +519,10 @@ class Storage:
                     if first["status"] in ("conflict", "rejected"):
                         # Later operations of the desk on this person were made on top of the
                         # refused one: their base version must not match by coincidence.
-                        blocked.add(o["cpr"])
+                        blocked.add(cpr)
                     answers.append({"op_id": op_id, "status": "duplicate", "answer": first})
                     continue
-                cpr = o["cpr"]
-                state = states[cpr]  # None: absent or another municipality's
+                state = states.get(cpr)  # None: absent or another municipality's
                 if state is None:
                     ans = {"op_id": op_id, "status": "rejected", "reasons": [{"code": "not_found", "params": {}}]}
                 elif cpr in blocked:
@@ -408,33 +549,30 @@ class Storage:
                         head[0] += 1
                         dirty[cpr] = head[0]
                         ans = {"op_id": op_id, "status": "applied", "version": new.version, "seq": head[0]}
-                        new_changes.append({"seq": head[0], "kind": "op", "key": cpr, "op_id": op_id, "at": at})
-                stored[op_id] = (h, json.dumps(ans, ensure_ascii=False))
-                new_ops.append({"op_id": op_id, "cpr": cpr, "desk_id": desk.id, "body_hash": h,
-                                "status": ans["status"], "seq": ans.get("seq"), "answer": stored[op_id][1], "at": at})
-                audits.append({"desk_id": desk.id, "at": at, "cpr": cpr, "action": "push:" + ans["status"]})
+                        new_changes.append((head[0], "op", cpr, op_id, at))
+                text = dumps(ans)
+                stored[op_id] = (h, text)
+                new_ops.append((op_id, cpr, desk.id, h, ans["status"], ans.get("seq"), text, at))
+                audits.append((desk.id, at, cpr, "push:" + ans["status"]))
                 answers.append(ans)
-            self._save_states(conn, {c: (states[c], s) for c, s in dirty.items()})  # type: ignore[misc]
-            if new_ops:
-                conn.execute(sa.insert(ops), new_ops)
-            if new_changes:
-                conn.execute(sa.insert(changes), new_changes)
-            if audits:
-                conn.execute(sa.insert(audit), audits)
-        return answers
-
-    def _save_states(self, conn: Connection, states: dict[str, tuple[PersonState, int]]) -> None:
-        rows = [{"k": cpr, "municipality": st.person.address.municipality_code, "version": st.version,
-                 "seq": seq, "doc": json.dumps(to_json(st), ensure_ascii=False)} for cpr, (st, seq) in states.items()]
-        if rows:
-            conn.execute(sa.update(persons).where(persons.c.cpr == sa.bindparam("k")), rows)
+            done = self._save_persons(conn, [
+                (encode_person(states[c], loaded[c][2]), s, loaded[c][1])  # type: ignore[arg-type]
+                for c, s in dirty.items()])
+            self._many(conn, "INSERT INTO ops (op_id, cpr, desk_id, body_hash, status, seq, answer, at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", new_ops)
+            self._many(conn, "INSERT INTO changes (seq, kind, key, op_id, at) VALUES (?, ?, ?, ?, ?)", new_changes)
+            self._many(conn, "INSERT INTO audit (desk_id, at, cpr, action) VALUES (?, ?, ?, ?)", audits)
+            final_head = head[0]
+        self._cache_put([(c, v[0], v[2]) for c, v in loaded.items() if c not in dirty] + done)
+        return answers, final_head
 
     # -- bulk load and CPR events --------------------------------------------------------
     def load(self, records: Iterable[dict[str, Any]], chunk: int = 2000) -> dict[str, int]:
         """Upsert persons and providers (JSON records ``{"type": "person"|"provider", ...}``).
 
         A person already on the server gets the next version; each write gets a sequence
-        number, so every desk pulls it.
+        number, so every desk pulls it. A person whose municipality changed leaves a
+        departure, so the old municipality's desks remove it.
         """
         counts = {"person": 0, "provider": 0}
         buf: list[dict[str, Any]] = []
@@ -449,56 +587,48 @@ class Storage:
 
     def _load_chunk(self, recs: list[dict[str, Any]], counts: dict[str, int]) -> None:
         at = _now()
+        pstates: dict[str, PersonState] = {}
+        provs: dict[str, Provider] = {}
+        for rec in recs:
+            kind = rec.get("type")
+            if kind == "person":
+                st = from_json(PersonState, rec["state"])
+                pstates[st.cpr] = st
+            elif kind == "provider":
+                pv = from_json(Provider, rec["provider"])
+                provs[pv.provider_number] = pv
+            else:
+                raise ValueError(f"unknown record type {kind!r}")
         with self._write() as (conn, head):
-            pstates = {}
-            provs = {}
-            for rec in recs:
-                kind = rec.get("type")
-                if kind == "person":
-                    st = from_json(PersonState, rec["state"])
-                    pstates[st.cpr] = st
-                elif kind == "provider":
-                    pv = from_json(Provider, rec["provider"])
-                    provs[pv.provider_number] = pv
-                else:
-                    raise ValueError(f"unknown record type {kind!r}")
-            existing: dict[str, int] = {}
+            existing: dict[str, tuple[int, int]] = {}
             for ch in _chunks(list(pstates), 500):
-                for r in conn.execute(sa.select(persons.c.cpr, persons.c.version).where(persons.c.cpr.in_(ch))):
-                    existing[r[0]] = int(r[1])
-            ins, upd, chg, aud = [], [], [], []
+                sql = "SELECT cpr, version, municipality FROM persons WHERE cpr IN (%s)" % ",".join("?" * len(ch))
+                for r in conn.exec_driver_sql(self._q(sql), tuple(ch)):
+                    existing[r[0]] = (int(r[1]), int(r[2]))
+            writes, chg, aud = [], [], []
             for cpr, st in pstates.items():
-                if cpr in existing:
-                    st = replace(st, version=max(st.version, existing[cpr] + 1))
+                before = existing.get(cpr)
+                if before is not None:
+                    st = replace(st, version=max(st.version, before[0] + 1))
                 head[0] += 1
-                row = {"municipality": st.person.address.municipality_code, "version": st.version,
-                       "seq": head[0], "doc": json.dumps(to_json(st), ensure_ascii=False)}
-                (upd if cpr in existing else ins).append({**row, ("k" if cpr in existing else "cpr"): cpr})
-                chg.append({"seq": head[0], "kind": "load", "key": cpr, "op_id": None, "at": at})
-                aud.append({"desk_id": None, "at": at, "cpr": cpr, "action": "load"})
-            if ins:
-                conn.execute(sa.insert(persons), ins)
-            if upd:
-                conn.execute(sa.update(persons).where(persons.c.cpr == sa.bindparam("k")), upd)
+                writes.append((encode_person(st), head[0], before[1] if before else None))
+                chg.append((head[0], "load", cpr, None, at))
+                aud.append((None, at, cpr, "load"))
+            self._save_persons(conn, writes)
             if provs:
-                have = set()
+                have: set[str] = set()
                 for ch in _chunks(list(provs), 500):
                     have |= set(conn.execute(sa.select(providers.c.provider_number)
                                              .where(providers.c.provider_number.in_(ch))).scalars())
                 pins, pupd = [], []
                 for num, pv in provs.items():
                     head[0] += 1
-                    row = {"seq": head[0], "doc": json.dumps(to_json(pv), ensure_ascii=False)}
-                    (pupd if num in have else pins).append({**row, ("k" if num in have else "provider_number"): num})
-                    chg.append({"seq": head[0], "kind": "provider", "key": num, "op_id": None, "at": at})
-                if pins:
-                    conn.execute(sa.insert(providers), pins)
-                if pupd:
-                    conn.execute(sa.update(providers).where(providers.c.provider_number == sa.bindparam("k")), pupd)
-            if chg:
-                conn.execute(sa.insert(changes), chg)
-            if aud:
-                conn.execute(sa.insert(audit), aud)
+                    (pupd if num in have else pins).append((head[0], codec.dumps(to_json(pv)), num))
+                    chg.append((head[0], "provider", num, None, at))
+                self._many(conn, "INSERT INTO providers (seq, doc, provider_number) VALUES (?, ?, ?)", pins)
+                self._many(conn, "UPDATE providers SET seq = ?, doc = ? WHERE provider_number = ?", pupd)
+            self._many(conn, "INSERT INTO changes (seq, kind, key, op_id, at) VALUES (?, ?, ?, ?, ?)", chg)
+            self._many(conn, "INSERT INTO audit (desk_id, at, cpr, action) VALUES (?, ?, ?, ?)", aud)
         counts["person"] += len(pstates)
         counts["provider"] += len(provs)
         if provs:
@@ -512,12 +642,14 @@ class Storage:
         ``event_types``: code -> object with ``creates_task`` and ``due_days`` (the catalogue's
         events, from ``data/cpr_events.json``). ``suggest(code, state, today)`` names the
         suggested workaround for a new task. An event id seen before is answered ``duplicate``.
+        An event whose ``data`` carries ``address`` (the domain codec's Address) moves the
+        person there from the event date; a move to another municipality makes the old
+        municipality's desks remove the person.
         """
         at = _now()
         today = self._today()
         answers: list[dict[str, Any]] = []
         with self._write() as (conn, head):
-            states: dict[str, PersonState] = {}
             dirty: dict[str, int] = {}
             new_events, chg, aud = [], [], []
             seen: dict[str, str] = {}
@@ -526,6 +658,8 @@ class Storage:
                 for r in conn.execute(sa.select(cpr_events.c.event_id, cpr_events.c.answer)
                                       .where(cpr_events.c.event_id.in_(ch))):
                     seen[r[0]] = r[1]
+            loaded = self._load_persons(conn, {e["cpr"] for e in events if e["id"] not in seen})
+            states: dict[str, PersonState] = {c: v[2].state for c, v in loaded.items()}
             for e in events:
                 eid = e["id"]
                 if eid in seen:
@@ -536,10 +670,6 @@ class Storage:
                 if etype is None:
                     answers.append({"id": eid, "status": "rejected", "reason": "unknown_event_code"})
                     continue
-                if cpr not in states:
-                    r = conn.execute(sa.select(persons.c.doc).where(persons.c.cpr == cpr)).first()
-                    if r is not None:
-                        states[cpr] = from_json(PersonState, json.loads(r[0]))
                 st = states.get(cpr)
                 if st is None:
                     answers.append({"id": eid, "status": "rejected", "reason": "unknown_person"})
@@ -550,8 +680,20 @@ class Storage:
                 except (KeyError, ValueError):
                     answers.append({"id": eid, "status": "rejected", "reason": "bad_date"})
                     continue
-                ev = CprEvent(eid, e["code"], ev_date, received, dict(e.get("data") or {}))
+                data = dict(e.get("data") or {})
+                address = None
+                if data.get("address") is not None:
+                    try:
+                        address = from_json(Address, data["address"])
+                        int(address.municipality_code), float(address.lat), float(address.lon)
+                    except (KeyError, TypeError, ValueError):
+                        answers.append({"id": eid, "status": "rejected", "reason": "bad_address"})
+                        continue
+                ev = CprEvent(eid, e["code"], ev_date, received, data)
                 st = replace(st, events=st.events + (ev,))
+                if address is not None and address != st.person.address:
+                    st = replace(st, person=replace(st.person, address=address),
+                                 addresses=st.addresses + (AddressEntry(ev_date, address),))
                 task_id = None
                 if etype.creates_task:
                     task_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "sygesikring-task:" + eid))
@@ -571,16 +713,16 @@ class Storage:
                 new_events.append({"event_id": eid, "cpr": cpr, "code": e["code"],
                                    "answer": json.dumps(ans), "at": at})
                 seen[eid] = new_events[-1]["answer"]
-                chg.append({"seq": head[0], "kind": "event", "key": cpr, "op_id": None, "at": at})
-                aud.append({"desk_id": desk.id if desk else None, "at": at, "cpr": cpr, "action": "event"})
+                chg.append((head[0], "event", cpr, None, at))
+                aud.append((desk.id if desk else None, at, cpr, "event"))
                 answers.append(ans)
-            self._save_states(conn, {c: (states[c], s) for c, s in dirty.items()})
+            done = self._save_persons(conn, [(encode_person(states[c], loaded[c][2]), s, loaded[c][1])
+                                             for c, s in dirty.items()])
             if new_events:
                 conn.execute(sa.insert(cpr_events), new_events)
-            if chg:
-                conn.execute(sa.insert(changes), chg)
-            if aud:
-                conn.execute(sa.insert(audit), aud)
+            self._many(conn, "INSERT INTO changes (seq, kind, key, op_id, at) VALUES (?, ?, ?, ?, ?)", chg)
+            self._many(conn, "INSERT INTO audit (desk_id, at, cpr, action) VALUES (?, ?, ?, ?)", aud)
+        self._cache_put(done)
         log.info("ingested %d CPR events (%s)", len(events),
                  ", ".join(sorted({mask(e["cpr"]) for e in events}))[:200])
         return answers
@@ -588,8 +730,8 @@ class Storage:
     # -- inspection (tests, bench, admin) ------------------------------------------------
     def all_persons(self) -> dict[str, PersonState]:
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(persons.c.doc)).scalars().all()
-        return {s.cpr: s for s in (from_json(PersonState, json.loads(d)) for d in rows)}
+            rows = conn.exec_driver_sql("SELECT doc, tasks FROM persons").all()
+        return {s.cpr: s for s in (decode_person(d, t).state for d, t in rows)}
 
     def change_seqs(self) -> list[int]:
         with self.engine.connect() as conn:

@@ -8,6 +8,10 @@ pending operations applied on top, in outbox order.
 
 * A pulled state of a person who has pending operations is *held* (``sync_held``) and
   installed once those operations are answered; it is never laid over them.
+* A person who moved to another municipality arrives as a removal: the desk deletes the
+  person and its tasks, unless it has pending operations on them; then the removal is held
+  like a state, the next push gets those operations refused (shown as a rejected item with
+  the reason ``sync.moved_away``, both versions kept) and the removal is installed after.
 * An operation answered ``conflict`` or ``rejected`` was not applied on the server: the
   server's current state (sent with the answer) replaces the local one, and every later
   pending operation on the same person (made on top of the refused one) becomes a conflict
@@ -91,6 +95,10 @@ def status(store: Store, now: datetime | None = None) -> SyncStatus:
 
 
 # -- installing server states -------------------------------------------------------------
+# A pulled person arrives as a record: {"kind": "person", "cpr", "version", "municipality",
+# "name", "doc": <the state without tasks, as JSON text: stored as is>, "tasks": [...]}; a
+# person who left the desk's municipality as {"kind": "removal", "cpr", "version"}. A whole
+# state in the domain codec (an answer's "state", an old held row) is turned into a record.
 _PERSON_UPSERT = (
     "INSERT INTO persons(cpr, name, municipality_code, version, doc) VALUES (?, ?, ?, ?, ?) "
     "ON CONFLICT(cpr) DO UPDATE SET name=excluded.name, municipality_code=excluded.municipality_code, "
@@ -105,30 +113,58 @@ _TASK_UPSERT = (
 )
 
 
-def _write_docs(store: Store, docs: Sequence[dict[str, Any]]) -> None:
-    """Write person states given as codec JSON; the same rows as :meth:`Store.save_person`,
-    without decoding to dataclasses (an initial pull writes 100k tasks)."""
+def doc_record(doc: dict[str, Any]) -> dict[str, Any]:
+    """A whole person state (domain codec JSON) as a pulled-person record."""
+    d = dict(doc)
+    tasks = d.get("tasks") or []
+    d["tasks"] = []
+    p = d["person"]
+    return {"kind": "person", "cpr": p["cpr"], "version": int(d.get("version", 0)),
+            "municipality": int(p["address"]["municipality_code"]), "name": p["name"],
+            "doc": json.dumps(d, ensure_ascii=False), "tasks": tasks}
+
+
+def _as_record(item: dict[str, Any]) -> dict[str, Any]:
+    return item if "kind" in item else doc_record(item)
+
+
+def _write_records(store: Store, recs: Sequence[dict[str, Any]], known: set[str]) -> None:
+    """Write pulled persons: the same rows as :meth:`Store.save_person` (the test
+    ``test_fast_state_writer_stores_what_save_person_stores`` holds them to it), without
+    decoding the state. ``known``: persons the store had before (their tasks may carry an
+    old name)."""
     prow, trow, names = [], [], []
-    for doc in docs:
-        d = dict(doc)
-        tasks = d.pop("tasks", None) or []
-        d["tasks"] = []
-        p = d["person"]
-        name = p["name"]
-        cpr = p["cpr"]
-        prow.append((cpr, name, int(p["address"]["municipality_code"]), int(d.get("version", 0)),
-                     json.dumps(d, ensure_ascii=False)))
+    for r in recs:
+        name = r["name"]
+        cpr = r["cpr"]
+        prow.append((cpr, name, int(r["municipality"]), int(r["version"]), r["doc"]))
         low = name.lower()
-        for t in tasks:
+        for t in r["tasks"]:
             trow.append((t["id"], t["cpr"], name, f"{t['cpr']} {low}", t["event_code"], t.get("event_id"),
                          t["received"], t["due"], t.get("status", "open"), t.get("assignee"),
                          t.get("closed_reason"), t.get("workaround_id")))
-        names.append((name, cpr, name, cpr, name))
+        if cpr in known:
+            # Python's lower(), as in store.db.task_row: SQLite's lower() leaves Æ, Ø and Å.
+            names.append((name, f"{cpr} {low}", cpr, name))
     store.conn.executemany(_PERSON_UPSERT, prow)
     if trow:
         store.conn.executemany(_TASK_UPSERT, trow)
-    store.conn.executemany("UPDATE tasks SET name = ?, search = ? || ' ' || lower(?) WHERE cpr = ? AND name != ?",
-                           names)
+    if names:
+        store.conn.executemany("UPDATE tasks SET name = ?, search = ? WHERE cpr = ? AND name != ?", names)
+
+
+def _write_docs(store: Store, docs: Sequence[dict[str, Any]]) -> None:
+    """Write whole person states given as codec JSON (see :func:`_write_records`)."""
+    recs = [doc_record(d) for d in docs]
+    _write_records(store, recs, set(_local_versions(store, [r["cpr"] for r in recs])))
+
+
+def _remove(store: Store, cprs: Sequence[str]) -> None:
+    """The persons left the desk's municipality: their tasks and rows go (the outbox,
+    cases and conflict items stay)."""
+    rows = [(c,) for c in cprs]
+    store.conn.executemany("DELETE FROM tasks WHERE cpr = ?", rows)
+    store.conn.executemany("DELETE FROM persons WHERE cpr = ?", rows)
 
 
 def _pending_cprs(store: Store, cprs: Iterable[str] | None = None) -> set[str]:
@@ -147,38 +183,48 @@ def _local_versions(store: Store, cprs: Sequence[str]) -> dict[str, int]:
 
 
 def install_states(store: Store, docs: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Lay pulled person states into the store (call inside a transaction).
+    """Lay pulled persons into the store (call inside a transaction): records (see above)
+    or whole states in the domain codec.
 
-    A person with pending operations gets the state held; an older state than the local
-    one (with no pending operation) is ignored. Returns counts: installed, held, stale.
+    A person with pending operations gets the record held; an older version than the local
+    one (with no pending operation) is ignored; a removal deletes the person and its tasks.
+    Returns counts: installed, removed, held, stale.
     """
     latest: dict[str, dict[str, Any]] = {}
-    for d in docs:
-        cpr = d["person"]["cpr"]
-        if cpr not in latest or int(d.get("version", 0)) >= int(latest[cpr].get("version", 0)):
-            latest[cpr] = d
+    for item in docs:
+        r = _as_record(item)
+        cpr = r["cpr"]
+        if cpr not in latest or int(r["version"]) >= int(latest[cpr]["version"]):
+            latest[cpr] = r
     pending = _pending_cprs(store, latest)
     local = _local_versions(store, [c for c in latest if c not in pending])
-    now, held, stale = [], 0, 0
-    for cpr, d in latest.items():
-        v = int(d.get("version", 0))
+    now, gone, held, stale = [], [], 0, 0
+    for cpr, r in latest.items():
+        v = int(r["version"])
         if cpr in pending:
             store.conn.execute(
                 "INSERT INTO sync_held(cpr, version, doc) VALUES (?, ?, ?) ON CONFLICT(cpr) DO UPDATE SET "
                 "version = excluded.version, doc = excluded.doc WHERE excluded.version >= sync_held.version",
-                (cpr, v, json.dumps(d, ensure_ascii=False)))
+                (cpr, v, json.dumps(r, ensure_ascii=False)))
             held += 1
         elif cpr in local and v < local[cpr]:
             stale += 1
+        elif r["kind"] == "removal":
+            if cpr in local:
+                gone.append(cpr)
+            else:
+                stale += 1
         else:
-            now.append(d)
+            now.append(r)
     if now:
-        _write_docs(store, now)
-    return {"installed": len(now), "held": held, "stale": stale}
+        _write_records(store, now, set(local))
+    if gone:
+        _remove(store, gone)
+    return {"installed": len(now), "removed": len(gone), "held": held, "stale": stale}
 
 
 def release_held(store: Store) -> int:
-    """Install held states of persons that have no pending operation left (in a transaction)."""
+    """Install held records of persons that have no pending operation left (in a transaction)."""
     rows = store.conn.execute("SELECT cpr, doc FROM sync_held").fetchall()
     if not rows:
         return 0
@@ -187,7 +233,13 @@ def release_held(store: Store) -> int:
     if not free:
         return 0
     store.conn.executemany("DELETE FROM sync_held WHERE cpr = ?", [(c,) for c, _ in free])
-    return install_states(store, [json.loads(d) for _, d in free])["installed"]
+    counts = install_states(store, [json.loads(d) for _, d in free])
+    return counts["installed"] + counts["removed"]
+
+
+def _held_removal(store: Store, cpr: str) -> bool:
+    r = store.conn.execute("SELECT doc FROM sync_held WHERE cpr = ?", (cpr,)).fetchone()
+    return bool(r) and json.loads(r[0]).get("kind") == "removal"
 
 
 def install_providers(store: Store, docs: Sequence[dict[str, Any]]) -> None:
@@ -231,6 +283,10 @@ def _refuse(store: Store, op_id: str, seq: int, cpr: str, status: str, answer: d
     local_doc = to_json(local) if local is not None else None
     server_doc = answer.get("state")
     result = {k: v for k, v in answer.items() if k != "state"}
+    if status == "rejected" and [r.get("code") for r in result.get("reasons", [])] == ["not_found"] \
+            and _held_removal(store, cpr):
+        # The server no longer shows this person to the desk: it moved to another municipality.
+        result["reasons"] = [{"code": "sync.moved_away", "params": {}}]
     store.conn.execute("UPDATE outbox SET status = ?, result = ? WHERE op_id = ?",
                        (status, json.dumps({"answer": result, "local": local_doc, "server": server_doc},
                                            ensure_ascii=False), op_id))

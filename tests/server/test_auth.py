@@ -57,7 +57,7 @@ def test_another_municipalitys_person_is_404_to_read_and_refused_to_write(env: E
     assert r.status_code == 200 and r.json()["results"][0]["status"] == "rejected"
     assert r.json()["results"][0]["reasons"] == [{"code": "not_found", "params": {}}]
     assert env.storage.all_persons()[b.cpr] == b
-    assert {c["doc"]["person"]["cpr"] for c in changes if c["kind"] == "person"} == {a.cpr}
+    assert {c["cpr"] for c in changes if c["kind"] == "person"} == {a.cpr}
 
 
 def test_a_feed_credential_cannot_push_or_pull_and_a_desk_cannot_post_events(env: Env, people):

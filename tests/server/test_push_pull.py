@@ -139,7 +139,7 @@ def test_pull_pages_through_everything_in_sequence_and_resumes_from_the_cursor(e
     note(other, people[3].cpr)
     sync.sync_once(other, oc)
     rest = client.pull(cursor, 100)
-    assert [c["doc"]["person"]["cpr"] for c in rest["changes"]] == [people[3].cpr]
+    assert [c["cpr"] for c in rest["changes"]] == [people[3].cpr]
 
 
 def test_training_store_never_pushes_and_the_server_refuses_a_training_push(env: Env, tmp_path):

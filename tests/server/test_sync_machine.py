@@ -15,10 +15,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from srvkit import TODAY, FaultyTransport, commit, desk_docs, load_records, make_person, server_docs
 
 from sygesikring_tui import sync
@@ -53,7 +54,7 @@ class SyncMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="sync-machine-"))
-        self.db = str(self.dir / "server.db")
+        self.db = self.new_db()
         self.storage = Storage(self.db, today=lambda: TODAY)
         rng = random.Random(11)
         self.people = [make_person(rng, n_tasks=1) for _ in range(N_PERSONS)]
@@ -65,6 +66,12 @@ class SyncMachine(RuleBasedStateMachine):
             d = Desk(self.dir / f"desk{i}.db", token, self.inner)
             sync.sync_once(d.store, d.client)
             self.desks.append(d)
+
+    def new_db(self) -> str:
+        return str(self.dir / "server.db")
+
+    def drop_db(self) -> None:
+        pass
 
     def _serve(self) -> None:
         self.tc = TestClient(create_app(self.storage), raise_server_exceptions=True)
@@ -164,9 +171,36 @@ class SyncMachine(RuleBasedStateMachine):
                 desk.store.close()
             self.tc.close()
             self.storage.close()
+            self.drop_db()
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
 SyncMachine.TestCase.settings = settings(max_examples=int(os.environ.get("SYNC_MACHINE_EXAMPLES", "25")), stateful_step_count=30, deadline=None,
                                          suppress_health_check=[HealthCheck.too_slow])
 test_sync_state_machine = SyncMachine.TestCase
+
+
+class PgSyncMachine(SyncMachine):
+    """The same machine with the server on PostgreSQL (a fresh database per example)."""
+
+    admin_dsn: str = ""
+
+    def new_db(self) -> str:
+        from conftest import fresh_pg_db
+
+        return fresh_pg_db(self.admin_dsn)
+
+    def drop_db(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {self.db.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+def test_sync_state_machine_on_postgresql(pg_server):
+    if pg_server is None:
+        pytest.skip("no PostgreSQL: no $SYGESIKRING_TEST_PG_DSN and no /usr/lib/postgresql/*/bin/initdb")
+    PgSyncMachine.admin_dsn = pg_server
+    run_state_machine_as_test(PgSyncMachine, settings=settings(
+        max_examples=int(os.environ.get("SYNC_MACHINE_PG_EXAMPLES", "8")), stateful_step_count=30, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow]))
