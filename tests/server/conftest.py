@@ -1,5 +1,10 @@
 """Fixtures for the server and sync tests: databases (SQLite and PostgreSQL) and servers
-(in-process and a real uvicorn on 127.0.0.1)."""
+(in-process and a real uvicorn on 127.0.0.1).
+
+``tests/server`` is a package, so this file is the module ``server.conftest`` and never takes
+the top-level name ``conftest`` from ``tests/conftest.py`` (whose helpers other test modules
+import); the folder is put on ``sys.path`` for the ``srvkit`` helpers.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,17 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from srvkit import Env, UvicornThread, _free_port
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from srvkit import Env, UvicornThread, _free_port, fresh_pg_db  # noqa: E402
 from sygesikring_tui.server.app import create_app
 from sygesikring_tui.server.storage import Storage
 
@@ -61,15 +68,6 @@ def pg_server() -> Iterator[str | None]:
         subprocess.run(as_user + [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def fresh_pg_db(admin_dsn: str) -> str:
-    import psycopg
-
-    name = "t_" + uuid.uuid4().hex[:12]
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return admin_dsn.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -68,6 +68,16 @@ def load_records(states: list[PersonState], providers: tuple[Provider, ...] = (O
             + [{"type": "person", "state": to_json(s)} for s in states])
 
 
+def fresh_pg_db(admin_dsn: str) -> str:
+    """A new empty database on the PostgreSQL server of ``admin_dsn``; its DSN."""
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return admin_dsn.rsplit("/", 1)[0] + "/" + name
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

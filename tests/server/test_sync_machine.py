@@ -186,7 +186,7 @@ class PgSyncMachine(SyncMachine):
     admin_dsn: str = ""
 
     def new_db(self) -> str:
-        from conftest import fresh_pg_db
+        from srvkit import fresh_pg_db
 
         return fresh_pg_db(self.admin_dsn)
 
