@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
@@ -111,8 +111,10 @@ class FilterDialog(Guarded, ModalScreen[tuple[str, Any] | None]):
     BINDINGS = [Binding("escape", "cancel", show=False)]
 
     def __init__(self, statuses: Sequence[tuple[str | None, str]], events: Sequence[tuple[str | None, str]],
-                 workarounds: Sequence[tuple[str | None, str]], current: dict[str, Any]) -> None:
+                 workarounds: Sequence[tuple[str | None, str]], current: dict[str, Any],
+                 apply: Callable[[str, Any], None] | None = None) -> None:
         super().__init__()
+        self._apply = apply
         self._choices = {"status": list(statuses), "event_code": list(events), "workaround_id": list(workarounds)}
         self._current = current
 
@@ -139,6 +141,8 @@ class FilterDialog(Guarded, ModalScreen[tuple[str, Any] | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         field = (event.option_list.id or "").removeprefix("filter-")
         value = self._choices[field][int(event.option.id or 0)][0]
+        if self._apply is not None:
+            self._apply(field, value)
         self.dismiss((field, value))
 
     def action_cancel(self) -> None:

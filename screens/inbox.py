@@ -234,6 +234,12 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             self.set_reactive(InboxList.virtual_size, size)
             self._scroll_update(size)
 
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # The list keeps its own virtual size (rows + header). The layout pass offers one
+        # computed from the content (79 wide, viewport high), which differs every time and
+        # would refresh the scrollbar, i.e. cost one more frame per keystroke.
+        return super()._size_updated(size, self.virtual_size, container_size, layout)
+
     def reload_if_changed(self) -> None:
         """Back on screen (from a person, a wizard or a dialog): re-read only if the store changed."""
         if self._store_signature() != self._query_signature:
@@ -262,6 +268,9 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._index_state = "ready"
         self.index = index
         self._index_signature = signature
+        settled = getattr(self.app, "settled", None)
+        if callable(settled):
+            settled()
         positions = index.select(self.query_)
         if len(positions) != self.total:  # the store changed since the first paint
             self.set_query(self.query_, keep_cursor=True)
@@ -482,7 +491,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self.refresh()
 
 
-class SearchInput(Input):
+class SearchInput(Guarded, Input):
     """The search field: CPR digits or part of a name; Enter or Down goes back to the list."""
 
     DEFAULT_CSS = """
@@ -497,6 +506,13 @@ class SearchInput(Input):
             self.value = ""
         else:
             self.screen.query_one(InboxList).focus()
+
+    def watch_value(self, value: str) -> None:
+        """Filter the list in the same frame as the typed letter (handling ``Input.Changed``
+        instead would cost one more frame per keystroke)."""
+        search = getattr(self.screen, "search_changed", None)
+        if callable(search) and self.is_mounted:
+            search(value)
 
 
 class InboxScreen(Guarded, Screen[None]):
@@ -601,9 +617,9 @@ class InboxScreen(Guarded, Screen[None]):
         lst.set_query(replace(lst.query_, **changes))
         self._update_filter_bar()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "search":
-            self._set_query(search=event.value)
+    def search_changed(self, value: str) -> None:
+        if value != self.inbox_list.query_.search:
+            self._set_query(search=value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "search":
@@ -640,13 +656,15 @@ class InboxScreen(Guarded, Screen[None]):
         q = self.inbox_list.query_
         current = {"status": q.status, "event_code": q.event_code, "workaround_id": q.workaround_id}
 
-        def chosen(result: tuple[str, Any] | None) -> None:
-            if result is not None:
-                field, value = result
-                self._set_query(**{field: value})
+        def apply(field: str, value: Any) -> None:
+            # Called by the dialog before it closes, so the list under it is ready in the
+            # same frame that removes the dialog.
+            self._set_query(**{field: value})
+
+        def closed(_result: tuple[str, Any] | None) -> None:
             self.inbox_list.focus()
 
-        self.app.push_screen(FilterDialog(statuses, events_, was, current), chosen)
+        self.app.push_screen(FilterDialog(statuses, events_, was, current, apply), closed)
 
     # -- opening ------------------------------------------------------------------------
     def on_inbox_list_selected(self, message: InboxList.Selected) -> None:

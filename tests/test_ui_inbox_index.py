@@ -11,10 +11,15 @@ from sygesikring_tui.store import inbox, open_store
 from sygesikring_tui.store.inbox import SORTS, InboxQuery
 
 
-@pytest.fixture
-def store_and_index(training_store):
+@pytest.fixture(params=["cold", "warm"])
+def store_and_index(training_store, request):
+    """The index as loaded (answers by scanning) and after ``warm()`` (precomputed orders
+    and one-character searches): both must answer like SQLite."""
     store = open_store(training_store, create=False)
-    yield store, InboxIndex.load(training_store)
+    index = InboxIndex.load(training_store)
+    if request.param == "warm":
+        index.warm()
+    yield store, index
     store.close()
 
 
@@ -62,3 +67,11 @@ def test_the_row_of_a_position_is_the_row_sqlite_returns(store_and_index):
     positions = index.select(q)
     page = inbox.page(store, q, 0, 25)
     assert [index.row(p) for p in positions[:25]] == page
+
+
+def test_one_character_searches_match_sqlite_in_every_view(store_and_index):
+    store, index = store_and_index
+    chars = sorted({c for (s,) in store.conn.execute("SELECT search FROM tasks") for c in s}) + ["q", "é"]
+    for c in chars:
+        for q in (InboxQuery(search=c), InboxQuery(search=c, sort="name"), InboxQuery(search=c, status=None)):
+            assert _rids(index, index.select(q)) == list(inbox.ids(store, q)), q

@@ -481,7 +481,7 @@ async def test_an_exception_in_a_key_action_shows_a_short_message_not_a_tracebac
     assert "RuntimeError" in logged and "010203-XXXX" in logged and "010203-1234" not in logged
 
 
-async def test_an_exception_in_a_message_handler_keeps_the_inbox_working(training_store, monkeypatch):
+async def test_an_exception_while_filtering_a_typed_letter_keeps_the_inbox_working(training_store, monkeypatch):
     calls = {"n": 0}
     original = InboxList.set_query
 
@@ -495,7 +495,7 @@ async def test_an_exception_in_a_message_handler_keeps_the_inbox_working(trainin
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
-        await pilot.press("slash", "x")  # Input.Changed -> InboxScreen handler raises
+        await pilot.press("slash", "x")  # the key handler of the search field -> set_query raises
         await pilot.pause()
         assert isinstance(app.screen, MessageDialog)
         assert "Traceback" not in screen_text(app)
