@@ -168,7 +168,7 @@ async def inbox_keystrokes(store: Path) -> dict[str, list[float]]:
     from screens.app import make_app
 
     app = make_app(store, today=TODAY)
-    res: dict[str, list[float]] = {"search": [], "filter": [], "sort": []}
+    res: dict[str, list[float]] = {"search": [], "filter": [], "sort": [], "modal_close": []}
 
     async def timed(key: str, bucket: str) -> None:
         t0 = paints.start()
@@ -194,6 +194,12 @@ async def inbox_keystrokes(store: Path) -> dict[str, list[float]]:
             await pilot.press(*["tab"] * col, *["down"] * downs)
             await timed("enter", "filter")
             await timed("x", "filter")  # clear filters
+            # Baseline for the Enter above: closing a dialog that changes nothing.
+            from screens.dialogs import MessageDialog
+
+            app.push_screen(MessageDialog("-", "-"))
+            await pilot.pause()
+            await timed("enter", "modal_close")
         assert lst.query_.event_code is None
         for _ in range(2):
             for _ in range(7):

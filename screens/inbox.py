@@ -485,10 +485,16 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             self.cursor = max(0, min(self.total - 1, max(top, min(self.cursor, top + rows - 1))))
 
     def on_focus(self) -> None:
-        self.refresh()
+        self._refresh_cursor_line()
 
     def on_blur(self) -> None:
-        self.refresh()
+        self._refresh_cursor_line()
+
+    def _refresh_cursor_line(self) -> None:
+        """Focus changes only the cursor row's style: repaint that line, not the list."""
+        top = int(self.scroll_y)
+        if top <= self.cursor < top + self.visible_rows:
+            self.refresh_line(self.cursor - top + 1)
 
 
 class SearchInput(Guarded, Input):
@@ -661,10 +667,7 @@ class InboxScreen(Guarded, Screen[None]):
             # same frame that removes the dialog.
             self._set_query(**{field: value})
 
-        def closed(_result: tuple[str, Any] | None) -> None:
-            self.inbox_list.focus()
-
-        self.app.push_screen(FilterDialog(statuses, events_, was, current, apply), closed)
+        self.app.push_screen(FilterDialog(statuses, events_, was, current, apply))
 
     # -- opening ------------------------------------------------------------------------
     def on_inbox_list_selected(self, message: InboxList.Selected) -> None:

@@ -70,6 +70,7 @@ class InboxIndex:
         self._cpr_sorted: tuple[str, ...] | None = None
         self._first_letter: dict[str, array] | None = None  # default view, one letter typed
         self._first_digit: dict[str, array] | None = None  # default view, one digit typed
+        self._default_groups: dict[str, dict[Any, array]] = {}  # default view, by event / workaround
         self._recent: OrderedDict[InboxQuery, array] = OrderedDict()  # backspace = cache hit
 
     def __len__(self) -> int:
@@ -110,6 +111,12 @@ class InboxIndex:
             digits.setdefault(cpr[i][:1], []).append(i)
         self._first_digit = {d: array("l", v) for d, v in digits.items()}
         self._cpr_prefix("0")  # builds the CPR-sorted keys
+        # The filter dialog's choices on the default view: one array per event and workaround.
+        for name, col in (("event_code", self.event_code), ("workaround_id", self.workaround_id)):
+            groups: dict[Any, list[int]] = {}
+            for i in base:
+                groups.setdefault(col[i], []).append(i)
+            self._default_groups[name] = {k: array("l", v) for k, v in groups.items()}
         for sort in (*_FULL_REVERSE, *_GROUP_SORT):
             for desc in (False, True):
                 self.by_status(sort, desc, "open")
@@ -193,7 +200,9 @@ class InboxIndex:
         if base is None:
             base = self.by_status(q.sort, q.descending, q.status)
         out = base
-        default_view = (base is self._default_base() and not q.event_code and not q.workaround_id)
+        default_view = base is self._default_base()
+        if term and (q.event_code or q.workaround_id):
+            default_view = False  # the precomputed results below are for search OR filter
         if term:
             if len(term) == 1 and term.isdigit() and default_view and self._first_digit is not None:
                 return self._first_digit.get(term, array("l"))
@@ -205,6 +214,12 @@ class InboxIndex:
             else:
                 search = self.search
                 out = [i for i in out if term in search[i]]
+        if default_view and not term and (q.event_code or q.workaround_id) and self._default_groups:
+            if q.event_code and not q.workaround_id:
+                return self._default_groups["event_code"].get(q.event_code, array("l"))
+            if q.workaround_id and not q.event_code:
+                key = None if q.workaround_id == "none" else q.workaround_id
+                return self._default_groups["workaround_id"].get(key, array("l"))
         if q.event_code:
             col, v = self.event_code, q.event_code
             out = [i for i in out if col[i] == v]
