@@ -134,7 +134,9 @@ def create_app(storage: Storage) -> FastAPI:
         if body.training:
             raise HTTPException(403, "training stores never push")
         try:
-            results, head = storage.push_batch(desk, [o.model_dump() for o in body.ops])
+            ops = [{"op_id": o.op_id, "kind": o.kind, "cpr": o.cpr, "payload": o.payload,
+                    "base_version": o.base_version, "case_id": o.case_id} for o in body.ops]
+            results, head = storage.push_batch(desk, ops)  # (model_dump deep-copies every payload)
         except BodyMismatch as exc:
             raise HTTPException(422, str(exc)) from exc
         # The answers are plain JSON already: encoded once, not re-validated against PushOut.

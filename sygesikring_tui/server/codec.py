@@ -11,39 +11,56 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from enum import StrEnum
+from collections.abc import Callable
 from typing import Any
 
 from ..domain import model
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
 _PLAIN = (str, int, float, bool, type(None))
+_ENC_BY_TYPE: dict[type, Callable[[Any], Any]] = {}
+
+
+def _identity(v: Any) -> Any:
+    return v
+
+
+def _encoder_for(t: type) -> Callable[[Any], Any]:
+    """The converter for values of exact type ``t``, built once (same output as ``model.to_json``)."""
+    if t in _PLAIN:
+        fn: Callable[[Any], Any] = _identity
+    elif t is tuple or t is list:
+        def fn(v: Any) -> Any:
+            return [to_json(x) for x in v]
+    elif issubclass(t, StrEnum):
+        def fn(v: Any) -> Any:
+            return v._value_  # the ``value`` property costs a descriptor call per value
+    elif issubclass(t, date):
+        def fn(v: Any) -> Any:
+            return v.isoformat()
+    elif t is dict:
+        def fn(v: Any) -> Any:
+            return {k: to_json(x) for k, x in v.items()}
+    elif dataclasses.is_dataclass(t):
+        names = tuple(f.name for f in dataclasses.fields(t))
+
+        def fn(v: Any) -> Any:
+            return {n: to_json(getattr(v, n)) for n in names}
+    else:
+        fn = model.to_json
+    _ENC_BY_TYPE[t] = fn
+    return fn
 
 
 def to_json(obj: Any) -> Any:
-    t = type(obj)
-    names = _FIELDS.get(t)
-    if names is not None:
-        return {n: to_json(getattr(obj, n)) for n in names}
-    if t in _PLAIN:
-        return obj
-    if t is tuple or t is list:
-        return [to_json(v) for v in obj]
-    if t is date:
-        return obj.isoformat()
-    if isinstance(obj, StrEnum):
-        return obj.value
-    if t is dict:
-        return {k: to_json(v) for k, v in obj.items()}
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        _FIELDS[t] = tuple(f.name for f in dataclasses.fields(obj))
-        return to_json(obj)
-    return model.to_json(obj)
+    fn = _ENC_BY_TYPE.get(type(obj))
+    if fn is None:
+        fn = _encoder_for(type(obj))
+    return fn(obj)
 
 
 # -- decoding -----------------------------------------------------------------------------
 import types as _types  # noqa: E402
 import typing as _typing  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
 _DEC: dict[Any, Callable[[Any], Any]] = {}
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import logging
 import secrets
 import threading
@@ -250,9 +251,22 @@ class Storage:
 
     def _many(self, conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
         """executemany straight on the driver: the bulk rows of a write skip SQLAlchemy's
-        per-row parameter processing (a third of the push time)."""
-        if rows:
-            conn.exec_driver_sql(self._q(sql), rows)
+        per-row parameter processing (a third of the push time). On PostgreSQL an INSERT
+        goes by COPY (psycopg's pipelined executemany costs ~50 us of Python per row)."""
+        if not rows:
+            return
+        if not self.is_sqlite:
+            m = _INSERT.match(sql)
+            if m:
+                cur = conn.connection.driver_connection.cursor()  # the same transaction
+                try:
+                    with cur.copy(f"COPY {m.group(1)} ({m.group(2)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                finally:
+                    cur.close()
+                return
+        conn.exec_driver_sql(self._q(sql), rows)
 
     # -- person cache ---------------------------------------------------------------------
     def _cache_get(self, cpr: str, version: int) -> Encoded | None:
@@ -749,6 +763,9 @@ class Storage:
             q = q.where(audit.c.cpr == cpr)
         with self.engine.connect() as conn:
             return [tuple(r) for r in conn.execute(q)]  # type: ignore[misc]
+
+
+_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \([?, ]+\)$")
 
 
 def _chunks(items: list[Any], n: int) -> Iterator[list[Any]]:
