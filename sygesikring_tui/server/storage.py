@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 MAX_BATCH = 2000
 MAX_PAGE = 10000
-CACHE_SIZE = 4096  # decoded person states kept per server process
+CACHE_SIZE = 2048  # decoded person states kept per server process (LRU)
 
 metadata = sa.MetaData()
 
