@@ -17,7 +17,7 @@ CONDITION_KEYS = {
     "current_group": int, "luna_known": bool, "has_cpr_change_to_self": bool,
     "has_supplementary_address": bool, "has_note_state_posted": bool,
     "current_doctor_closed": bool, "age_under": int, "has_guardian": bool,
-    "from_greenland": bool, "to_greenland": bool,
+    "from_greenland": bool, "to_greenland": bool, "moved_to_residence_parent": bool,
 }
 
 

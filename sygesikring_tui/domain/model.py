@@ -280,7 +280,9 @@ class PersonState:
         return sorted((g for g in self.groups if g.status(today) == "future"), key=lambda g: g.effective)
 
     def current_doctor(self, today: date) -> DoctorChoice | None:
-        cur = [d for d in self.doctors if d.state(today) == "current" and d.status != ChoiceStatus.ENDED]
+        # By dates alone: a choice whose end lies ahead (a future choice is registered, or
+        # it was ended as of a later date) is still the current doctor until then.
+        cur = [d for d in self.doctors if d.state(today) == "current"]
         return max(cur, key=lambda d: d.effective) if cur else None
 
     def relations_of(self, *kinds: RelationKind) -> list[Relation]:
