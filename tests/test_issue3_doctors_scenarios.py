@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
+import wizard_kit
 from factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
+from wizard_kit import op_tuples as ops
+from wizard_kit import put, walk
 
 from sygesikring_tui.domain import rules
 from sygesikring_tui.domain.model import (
@@ -39,6 +43,7 @@ from sygesikring_tui.store import Store, open_store
 
 TODAY = date(2026, 11, 25)
 FEE = 225
+ctx_for = partial(wizard_kit.ctx_for, fee=FEE)
 # A second open practice in Aarhus, nearer than OPEN; a closed one 8 km away (within 15 km).
 NEAR = Provider("023456", "Lægerne Åboulevarden", True, 751, 56.1575, 10.2060, "Åboulevarden 2")
 CLOSED_8KM = Provider("034567", "Lægehuset Viby", False, 751, 56.130, 10.110, "Viby Torv 1")
@@ -54,34 +59,10 @@ def store(tmp_path: Path) -> Store:
     s.close()
 
 
-def put(store: Store, *states: PersonState) -> None:
-    with store.transaction():
-        for st in states:
-            store.save_person(st)
 
 
-def ctx_for(store: Store, wizard: Wizard, cpr: str, task_id: str | None) -> WizardContext:
-    state = store.load_person(cpr)
-    states = {cpr: state}
-    for other in wizard.related_cprs(state):
-        o = store.load_person(other)
-        if o is not None:
-            states[other] = o
-    return WizardContext(TODAY, cpr, task_id, states, store.providers(), FEE)
 
 
-def walk(wizard: Wizard, ctx: WizardContext, answers: dict[str, str]) -> dict[str, str]:
-    """The active steps as the screen walks them: defaults, answers, each step valid."""
-    draft: dict[str, str] = {}
-    i = wizard.active_steps(draft, ctx)[0]
-    while i is not None:
-        step = wizard.steps[i]
-        draft = wizard.fill_defaults(step, draft, ctx)
-        draft.update({k: v for k, v in answers.items() if k in {f.id for f in step.fields}})
-        errors = wizard.validate_step(step, draft, ctx)
-        assert errors == [], (step.id, errors)
-        i = wizard.next_step(i, draft, ctx)
-    return draft
 
 
 def step_errors(wizard: Wizard, ctx: WizardContext, step_id: str, draft: dict[str, str]) -> list[str]:
@@ -94,8 +75,6 @@ def commit(store: Store, wizard: Wizard, cpr: str, task_id: str | None, planned:
     return store.commit_case(case.id, planned, today=TODAY, author="test")
 
 
-def ops(planned: list[PlannedOp]) -> list[tuple[str, str, dict]]:
-    return [(p.cpr, p.kind, dict(p.payload)) for p in planned]
 
 
 def person(seed: int, born: date = date(1985, 6, 12), *, doctor: Provider | None = OPEN, address: Address = AARHUS,
@@ -127,7 +106,9 @@ def test_offer_is_sorted_by_straight_line_km_within_the_rule_first_and_says_so_i
     opts = dc.options({}, ctx, dc.ChoiceRule())
     assert [o.value for o in opts] == [NEAR.provider_number, OPEN.provider_number, CLOSED.provider_number,
                                        CLOSED_8KM.provider_number, FAR.provider_number]
-    from screens.wizards.engine import tr  # the engine's translation of nested *_key params
+    from screens.wizards.engine import (
+        tr,  # the engine's translation of nested *_key params
+    )
 
     near, closed8, far = (tr(o.label) for o in (opts[0], opts[3], opts[4]))
     assert "åben" in near and "km i luftlinje" in near and "inden for 15 km" in near

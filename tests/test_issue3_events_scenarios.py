@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
+import wizard_kit
 from factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
+from wizard_kit import op_tuples as ops_of
+from wizard_kit import put, walk
 
 from sygesikring_tui.domain.model import (
     Address,
@@ -33,6 +37,7 @@ from sygesikring_tui.store import Store, open_store
 
 TODAY = date(2026, 11, 25)
 FEE = 230
+ctx_for = partial(wizard_kit.ctx_for, fee=FEE)
 # A second open practice near Aarhus (OPEN is the factories' person's own doctor).
 OPEN2 = Provider("023456", "Lægerne Åboulevarden", True, 751, 56.158, 10.207, "Åboulevarden 5")
 NUUK = Address("Aqqusinersuaq 4", "3900", "Nuuk", 955, 64.181, -51.694)
@@ -47,34 +52,10 @@ def store(tmp_path: Path) -> Store:
     s.close()
 
 
-def put(store: Store, *states: PersonState) -> None:
-    with store.transaction():
-        for st in states:
-            store.save_person(st)
 
 
-def ctx_for(store: Store, wizard: Wizard, cpr: str, task_id: str | None) -> WizardContext:
-    state = store.load_person(cpr)
-    states = {cpr: state}
-    for other in wizard.related_cprs(state):
-        o = store.load_person(other)
-        if o is not None:
-            states[other] = o
-    return WizardContext(TODAY, cpr, task_id, states, store.providers(), FEE)
 
 
-def walk(wizard: Wizard, ctx: WizardContext, answers: dict[str, str]) -> dict[str, str]:
-    """The active steps as the screen goes through them: defaults, answers, each step valid."""
-    draft: dict[str, str] = {}
-    i = wizard.active_steps(draft, ctx)[0]
-    while i is not None:
-        step = wizard.steps[i]
-        draft = wizard.fill_defaults(step, draft, ctx)
-        draft.update({k: v for k, v in answers.items() if k in {f.id for f in step.fields}})
-        errors = wizard.validate_step(step, draft, ctx)
-        assert errors == [], (step.id, errors)
-        i = wizard.next_step(i, draft, ctx)
-    return draft
 
 
 def step_errors(wizard: Wizard, step_id: str, draft: dict[str, str], ctx: WizardContext) -> list[str]:
@@ -86,8 +67,6 @@ def commit(store: Store, wizard: Wizard, cpr: str, task_id: str | None, planned:
     return store.commit_case(case.id, planned, today=TODAY, author="test")
 
 
-def ops_of(planned: list[PlannedOp]) -> list[tuple[str, str, dict]]:
-    return [(p.cpr, p.kind, dict(p.payload)) for p in planned]
 
 
 def event_task(number: str, code: str, tid: str, data: dict, event_date: date, received: date,

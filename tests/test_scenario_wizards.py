@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pytest
+import wizard_kit
 from factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person, a_task
+from wizard_kit import op_tuples as strip_at
+from wizard_kit import put, walk
 
 from sygesikring_tui.domain.model import (
     Address,
@@ -20,14 +24,20 @@ from sygesikring_tui.domain.model import (
     TaskStatus,
 )
 from sygesikring_tui.domain.operations import PlannedOp
-from sygesikring_tui.domain.wizards import WIZARDS, Wizard, WizardContext, dry_run, parse_date
-from sygesikring_tui.domain.wizards import texts
+from sygesikring_tui.domain.wizards import (
+    WIZARDS,
+    Wizard,
+    dry_run,
+    parse_date,
+    texts,
+)
 from sygesikring_tui.store import Store, open_store
 from sygesikring_tui.store.db import RuleViolation
 from sygesikring_tui.store.followups import tick_followup
 
 TODAY = date(2026, 11, 25)
 FEE = 230
+ctx_for = partial(wizard_kit.ctx_for, fee=FEE)
 
 
 @pytest.fixture
@@ -39,33 +49,10 @@ def store(tmp_path: Path) -> Store:
     s.close()
 
 
-def put(store: Store, *states: PersonState) -> None:
-    with store.transaction():
-        for st in states:
-            store.save_person(st)
 
 
-def ctx_for(store: Store, wizard: Wizard, cpr: str, task_id: str | None) -> WizardContext:
-    state = store.load_person(cpr)
-    states = {cpr: state}
-    for other in wizard.related_cprs(state):
-        states[other] = store.load_person(other)
-    return WizardContext(TODAY, cpr, task_id, states, store.providers(), FEE)
 
 
-def walk(wizard: Wizard, ctx: WizardContext, answers: dict[str, str]) -> dict[str, str]:
-    """Go through the active steps as the screen does: defaults, the caseworker's answers,
-    validation of each step (which must pass)."""
-    draft: dict[str, str] = {}
-    i = wizard.active_steps(draft, ctx)[0]
-    while i is not None:
-        step = wizard.steps[i]
-        draft = wizard.fill_defaults(step, draft, ctx)
-        draft.update({k: v for k, v in answers.items() if k in {f.id for f in step.fields}})
-        errors = wizard.validate_step(step, draft, ctx)
-        assert errors == [], (step.id, errors)
-        i = wizard.next_step(i, draft, ctx)
-    return draft
 
 
 def commit(store: Store, wizard: Wizard, cpr: str, task_id: str | None, planned: list[PlannedOp]):
@@ -73,8 +60,6 @@ def commit(store: Store, wizard: Wizard, cpr: str, task_id: str | None, planned:
     return case, store.commit_case(case.id, planned, today=TODAY, author="test")
 
 
-def strip_at(planned: list[PlannedOp]) -> list[tuple[str, str, dict]]:
-    return [(p.cpr, p.kind, dict(p.payload)) for p in planned]
 
 
 # -- 2.7.1 / 2.7.5 renumbering -------------------------------------------------------------------
