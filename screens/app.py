@@ -8,6 +8,11 @@
   (CPR numbers masked by ``sygesikring_tui.logs``) and the caseworker sees ``error.unexpected``.
   Committed work is in the store already (one transaction per wizard commit).
 - ``today`` freezes the clock: everything date-dependent in the UI uses ``app.today``.
+- With ``server`` and ``token`` the app syncs with a sygesikring-server: a
+  :class:`sygesikring_tui.sync.SyncWorker` runs in a thread worker (its own store
+  connection), is woken after every committed wizard and stopped on exit. A training store
+  never starts it (the status line says so). Conflicts and rejected operations are listed on
+  :class:`screens.sync_view.ConflictScreen` (key ``c`` in the inbox).
 """
 
 from __future__ import annotations
@@ -35,9 +40,12 @@ from sygesikring_tui.store import Store, StoreError, open_store
 
 from .dialogs import MessageDialog, StoreErrorScreen, TooSmallScreen
 from .help import HelpScreen, help_key_for, help_text_for
+from .sync_view import ConflictLine, SyncStatusLine
 from .widgets import AppHeader, Guarded, TrainingBanner, refresh_all_texts
 
 log = logging.getLogger(__name__)
+
+SYNC_POLL = 1.0  # seconds between status line refreshes (the worker's rounds are picked up here)
 
 MIN_WIDTH = 80
 MIN_HEIGHT = 24
@@ -70,7 +78,8 @@ class SygesikringApp(Guarded, App[int]):
 
     def __init__(self, store_path: Path | str, *, today: date | None = None, lang: str | None = None,
                  store: Store | None = None, catalogue: Catalogue | None = None,
-                 cursor_blink: bool | None = None) -> None:
+                 cursor_blink: bool | None = None, server: str | None = None, token: str | None = None,
+                 sync_interval: float = 5.0) -> None:
         super().__init__()
         self.store_path = Path(store_path)
         self._today = today
@@ -90,6 +99,15 @@ class SygesikringApp(Guarded, App[int]):
                 self.store_error = exc
                 log.warning("store refused: %s", exc.code)
         self.is_training = bool(self.store is not None and self.store.is_training)
+        # -- sync (see module doc) --
+        self.server = server or None
+        self._token = token
+        self.sync_interval = sync_interval
+        self.sync_worker: Any = None  # sygesikring_tui.sync.SyncWorker while running
+        self.sync_status: Any = None  # the last SyncStatus shown
+        self.sync_visible = bool(self.server)  # the status line is shown when a server was given
+        self._sync_dirty = False  # set by the worker's thread after a round
+        self._redo: dict[str, str] = {}  # cpr -> op_id of a conflict whose wizard is being redone
         self.error_count = 0
         self._too_small = False
         self.title = self._title()
@@ -114,6 +132,117 @@ class SygesikringApp(Guarded, App[int]):
         self._check_size(self.size.width, self.size.height)
         self.screen_change_signal.subscribe(self, self._on_screen_change)
         self._on_screen_change(self.screen)
+        if self.store_error is None:
+            self.refresh_sync_status()
+            self.start_sync()
+            self.set_interval(SYNC_POLL, self._sync_tick)
+
+    # -- sync with the server ----------------------------------------------------------
+    def start_sync(self) -> bool:
+        """Start the background sync worker (when a server and a token were given). Never on
+        a training store: the core would refuse too, but the desk does not even try."""
+        if not self.server or self.store is None or self.sync_worker is not None:
+            return False
+        if self.is_training:
+            log.warning("training store: not syncing with %s", self.server)
+            return False
+        if not self._token:
+            log.warning("no token: not syncing with %s", self.server)
+            return False
+        from sygesikring_tui.sync import SyncWorker
+
+        self.sync_worker = SyncWorker(self.store_path, self.server, self._token, interval=self.sync_interval,
+                                      on_status=self._on_sync_round)
+        self.run_worker(self.sync_worker.run, thread=True, exclusive=True, group="sync", name="sync",
+                        exit_on_error=False)
+        log.info("sync worker started for %s", self.server)
+        return True
+
+    def stop_sync(self) -> None:
+        if self.sync_worker is not None:
+            self.sync_worker.stop()
+            log.info("sync worker stopped")
+
+    def _on_sync_round(self, status: Any) -> None:
+        """Called in the worker's thread after every round: only flag it (never block on the
+        UI thread); :meth:`_sync_tick` picks it up."""
+        self._sync_dirty = True
+
+    def _sync_tick(self) -> None:
+        if self._sync_dirty:
+            self._sync_dirty = False
+            self.refresh_sync_status()
+            self._reload_inboxes()
+        elif self.sync_visible:
+            self.refresh_sync_status()  # the age of the oldest waiting operation moves on
+
+    def refresh_sync_status(self) -> None:
+        """Read the sync state from the store and repaint the status and conflict lines."""
+        if self.store is None:
+            return
+        from sygesikring_tui import sync
+
+        st = sync.status(self.store)
+        changed = st != self.sync_status
+        self.sync_status = st
+        if not changed:
+            return
+        for screen in self.screen_stack:
+            for w in screen.query(SyncStatusLine):
+                w.refresh()
+            for c in screen.query(ConflictLine):
+                c.refresh_texts()
+
+    def _reload_inboxes(self) -> None:
+        from .inbox import InboxScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, InboxScreen) and screen.is_mounted:
+                lst = screen.inbox_list
+                if lst.is_mounted:
+                    lst.reload_if_changed()
+
+    def on_wizard_committed(self, message: Any) -> None:
+        """A wizard's case is in the store: push it now; a redone conflict is settled."""
+        op_id = self._redo.pop(message.cpr, None)
+        if op_id is not None:
+            from sygesikring_tui import sync
+
+            try:
+                sync.resolve(self.store, op_id, "redo", t("sync.redo_note", case=message.case_id))
+                log.info("conflict %s settled by redoing the wizard (case %s)", op_id, message.case_id)
+            except KeyError:
+                log.info("conflict %s was settled already", op_id)
+        if self.sync_worker is not None:
+            self.sync_worker.wake()
+        self.refresh_sync_status()
+
+    def open_conflicts(self) -> None:
+        from .sync_view import ConflictScreen
+
+        if not isinstance(self.screen, ConflictScreen):
+            self.push_screen(ConflictScreen())
+
+    def redo_conflict(self, item: Any) -> None:
+        """Rerun the wizard that made a refused operation, on the fresh (server's) data. The
+        operation is marked resolved ("redo") when that wizard commits; cancelling it leaves
+        the conflict in place."""
+        from .sync_view import wizard_for
+
+        key, wid = wizard_for(item, self)
+        if not key:
+            self.notify(t("sync.redo_no_wizard"), severity="warning")
+            return
+        self._redo[item.cpr] = item.op_id
+        self.launch(cpr=item.cpr, task_id=item.task_id, wizard_key=key, workaround_id=wid)
+
+    def drop_conflict(self, item: Any, note: str) -> None:
+        from sygesikring_tui import sync
+
+        sync.resolve(self.store, item.op_id, "drop", note)
+        log.info("conflict %s on %s dropped with a note", item.op_id, mask(item.cpr))
+        self.notify(t("sync.dropped"))
+        self.refresh_sync_status()
 
     def _on_screen_change(self, screen: Screen) -> None:
         """Training mode: every full screen shows TRÆNING in text. Screens of this package
@@ -152,6 +281,7 @@ class SygesikringApp(Guarded, App[int]):
         return self._too_small
 
     def on_unmount(self) -> None:
+        self.stop_sync()
         if self._own_store and self.store is not None:
             self.store.close()
 
@@ -279,6 +409,9 @@ class SygesikringApp(Guarded, App[int]):
             yield SystemCommand(t("cmd.clear_filters"), t("cmd.clear_filters.help"), screen.action_clear_filters)
         if self._current_task() is not None:
             yield SystemCommand(t("cmd.wizard"), t("cmd.wizard.help"), self.action_suggested_wizard)
+        st = self.sync_status
+        if st is not None and (st.conflicts or st.rejected):
+            yield SystemCommand(t("cmd.conflicts"), t("cmd.conflicts.help"), self.open_conflicts)
         yield SystemCommand(t("cmd.help"), t("cmd.help.help"), self.action_help)
         yield from self.release_commands()
         yield SystemCommand(t("cmd.lang_da"), t("cmd.lang_da.help"), lambda: self.set_language("da"))
@@ -317,14 +450,18 @@ class SygesikringApp(Guarded, App[int]):
 
 def make_app(store_path: Path | str, *, today: date | None = None, lang: str | None = None,
              store: Store | None = None, catalogue: Catalogue | None = None,
-             cursor_blink: bool | None = None) -> SygesikringApp:
-    """Build the app. ``today`` freezes the clock (and turns off cursor blink) for tests."""
+             cursor_blink: bool | None = None, server: str | None = None, token: str | None = None,
+             sync_interval: float = 5.0) -> SygesikringApp:
+    """Build the app. ``today`` freezes the clock (and turns off cursor blink) for tests.
+    ``server`` and ``token``: sync with that sygesikring-server in the background."""
     return SygesikringApp(store_path, today=today, lang=lang, store=store, catalogue=catalogue,
-                          cursor_blink=cursor_blink)
+                          cursor_blink=cursor_blink, server=server, token=token, sync_interval=sync_interval)
 
 
-def run_app(store_path: Path | str, *, lang: str | None = None) -> int:
-    """Run the desk app on ``store_path``; the exit code (2: the store cannot be used)."""
+def run_app(store_path: Path | str, *, lang: str | None = None, server: str | None = None,
+            token: str | None = None) -> int:
+    """Run the desk app on ``store_path``; the exit code (2: the store cannot be used).
+    With ``server`` and ``token`` it syncs with that server (never a training store)."""
     if lang:
         i18n.set_language(lang)
     try:
@@ -334,7 +471,7 @@ def run_app(store_path: Path | str, *, lang: str | None = None) -> int:
         print(store_error_message(exc), file=sys.stderr)
         return 2
     try:
-        app = make_app(store_path, store=store)
+        app = make_app(store_path, store=store, server=server, token=token)
         code = app.run()
     finally:
         store.close()

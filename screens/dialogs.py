@@ -1,4 +1,5 @@
-"""Modal dialogs: a message (errors), a store error screen, a too-small screen, filter choice."""
+"""Modal dialogs: a message (errors), a store error screen, a too-small screen, filter choice,
+and a required note (dropping a refused sync operation)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from sygesikring_tui.i18n import t
@@ -144,6 +145,50 @@ class FilterDialog(Guarded, ModalScreen[tuple[str, Any] | None]):
         if self._apply is not None:
             self._apply(field, value)
         self.dismiss((field, value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NoteDialog(Guarded, ModalScreen[str | None]):
+    """Ask for a note that cannot be left empty; Enter confirms, Escape cancels (None)."""
+
+    HELP_KEY = "help.sync_note"
+    DEFAULT_CSS = """
+    NoteDialog { align: center middle; }
+    NoteDialog > Vertical { width: 74; max-width: 100%; height: auto; max-height: 100%;
+                            border: thick $warning; background: $surface; padding: 0 1; }
+    NoteDialog #note-title { text-style: bold; width: 100%; }
+    NoteDialog #note-text { width: 100%; margin: 1 0 0 0; }
+    NoteDialog #note-input { width: 100%; margin: 1 0 0 0; }
+    NoteDialog #note-error { color: $error; text-style: bold; height: auto; }
+    NoteDialog #note-keys { color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape", "cancel", show=False)]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self._title = title
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{self._title}{training_tag(self.app)}", id="note-title")
+            yield Static(self._text, id="note-text")
+            yield Input(placeholder=t("sync.drop.placeholder"), id="note-input")
+            yield Static("", id="note-error")
+            yield Label(t("sync.drop.keys"), id="note-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#note-input", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        note = event.value.strip()
+        if not note:
+            self.query_one("#note-error", Static).update(t("sync.drop.note_required"))
+            return
+        self.dismiss(note)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -42,6 +42,7 @@ from sygesikring_tui.store import inbox
 from sygesikring_tui.store.inbox import InboxQuery
 
 from .inbox_index import InboxIndex
+from .sync_view import ConflictLine, SyncStatusLine
 from .widgets import AppHeader, Guarded, KeyBar, TrainingBanner, due_marker, fmt_cpr, fmt_date
 
 if TYPE_CHECKING:
@@ -538,6 +539,7 @@ class InboxScreen(Guarded, Screen[None]):
         Binding("S", "reverse", show=False),
         Binding("w", "wizard", show=False),
         Binding("r", "reload", show=False),
+        Binding("c", "conflicts", show=False),
     ]
 
     def __init__(self, query: InboxQuery | None = None) -> None:
@@ -551,6 +553,7 @@ class InboxScreen(Guarded, Screen[None]):
     def compose(self) -> ComposeResult:
         yield AppHeader("inbox.title")
         yield TrainingBanner()
+        yield ConflictLine(id="conflict-line")
         with Horizontal(id="search-bar"):
             yield Label(t("inbox.search"), id="search-label")
             yield SearchInput(placeholder=t("inbox.search_placeholder"), id="search",
@@ -558,6 +561,7 @@ class InboxScreen(Guarded, Screen[None]):
             yield Label("", id="count")
         yield Static("", id="filter-bar")
         yield InboxList(self.sapp.store, self.sapp.catalogue, self.sapp.today, self._initial_query, id="inbox-list")
+        yield SyncStatusLine(id="sync-status")
         yield KeyBar(self._keys(), id="keybar")
 
     def on_mount(self) -> None:
@@ -570,6 +574,9 @@ class InboxScreen(Guarded, Screen[None]):
         lst = self.query_one(InboxList)
         if lst.is_mounted:
             lst.reload_if_changed()
+        refresh = getattr(self.app, "refresh_sync_status", None)
+        if callable(refresh):
+            refresh()
 
     def _keys(self, searching: bool = False) -> list[tuple[str, str]]:
         if searching:
@@ -678,6 +685,10 @@ class InboxScreen(Guarded, Screen[None]):
 
         log.info("open person %s from task", mask(row["cpr"]))
         self.app.push_screen(PersonScreen(row["cpr"], task_id=row["id"]))
+
+    def action_conflicts(self) -> None:
+        """The operations the server did not apply (conflicts, rejected)."""
+        self.sapp.open_conflicts()
 
     def action_wizard(self) -> None:
         row = self.inbox_list.selected

@@ -22,6 +22,7 @@ from sygesikring_tui import i18n
 from sygesikring_tui.domain.model import CPR_STATUS, GROUPS, PersonState, Sex
 from sygesikring_tui.i18n import t
 
+from .sync_view import SyncStatusLine
 from .widgets import AppHeader, Guarded, KeyBar, TrainingBanner, due_marker, fmt_bool, fmt_cpr, fmt_date
 
 if TYPE_CHECKING:
@@ -51,11 +52,15 @@ class WizardEntry:
 
 def applicable_wizards(state: PersonState, app: SygesikringApp) -> list[WizardEntry]:
     """Wizards suggested by the person's open tasks first, then every catalogue wizard."""
+    from sygesikring_tui.releases import live_releases
+
     cat = app.catalogue
+    live = live_releases()
     out: list[WizardEntry] = []
     seen: set[tuple[str, str | None, str | None]] = set()
     for task in state.open_tasks():
-        sug = cat.suggest(task.event_code, state, app.today, app.store.provider)
+        # Live releases: a workaround retired by a release in production is not suggested.
+        sug = cat.suggest(task.event_code, state, app.today, app.store.provider, live)
         if not sug.wizard:
             continue
         w = cat.workarounds.get(sug.workaround_id) if sug.workaround_id else None
@@ -139,6 +144,7 @@ class PersonScreen(Guarded, Screen[None]):
                     else:
                         with VerticalScroll(id=f"scroll-{name}"):
                             yield Static("", id=f"body-{name}")
+        yield SyncStatusLine(id="sync-status")
         yield KeyBar([("1-7", "person.key.tabs"), ("w", "person.key.wizard"), ("Esc", "ui.back"),
                       ("F1", "ui.help"), ("^q", "ui.quit")], id="keybar")
 
@@ -361,9 +367,12 @@ class PersonScreen(Guarded, Screen[None]):
         for i, w in enumerate(self.wizards):
             prefix = "★ " if w.suggested else "  "
             ol.add_option(Option(f"{prefix}{w.label}", id=str(i)))
+        from sygesikring_tui.releases import live_releases
+
+        live = live_releases()
         notes = []
         for task in st.open_tasks():
-            sug = self.sapp.catalogue.suggest(task.event_code, st, self.sapp.today, self.sapp.store.provider)
+            sug = self.sapp.catalogue.suggest(task.event_code, st, self.sapp.today, self.sapp.store.provider, live)
             if sug.attention:
                 ap = self.sapp.catalogue.attention_points.get(sug.attention)
                 notes.append(f"! {ap.title() if ap else sug.attention}")
