@@ -105,9 +105,11 @@ class SygesikringApp(Guarded, App[int]):
         self.sync_interval = sync_interval
         self.sync_worker: Any = None  # sygesikring_tui.sync.SyncWorker while running
         self.sync_status: Any = None  # the last SyncStatus shown
-        self.sync_visible = bool(self.server)  # the status line is shown when a server was given
+        # The status line is shown when a server was given, or the desk store has synced before
+        # (then it says "Ingen server" and still counts what waits and what was refused).
+        self.sync_visible = bool(self.server) or self._has_synced()
         self._sync_dirty = False  # set by the worker's thread after a round
-        self._redo: dict[str, str] = {}  # cpr -> op_id of a conflict whose wizard is being redone
+        self._redo: dict[str, list[str]] = {}  # cpr -> op_ids of the case whose wizard is being redone
         self.error_count = 0
         self._too_small = False
         self.title = self._title()
@@ -138,6 +140,13 @@ class SygesikringApp(Guarded, App[int]):
             self.set_interval(SYNC_POLL, self._sync_tick)
 
     # -- sync with the server ----------------------------------------------------------
+    def _has_synced(self) -> bool:
+        if self.store is None or self.is_training:
+            return False
+        from sygesikring_tui.store import sync_state
+
+        return sync_state.get(self.store, sync_state.CURSOR) is not None
+
     def start_sync(self) -> bool:
         """Start the background sync worker (when a server and a token were given). Never on
         a training store: the core would refuse too, but the desk does not even try."""
@@ -204,18 +213,17 @@ class SygesikringApp(Guarded, App[int]):
 
     def on_wizard_committed(self, message: Any) -> None:
         """A wizard's case is in the store: push it now; a redone conflict is settled."""
-        op_id = self._redo.pop(message.cpr, None)
-        if op_id is not None:
-            from sygesikring_tui import sync
+        from sygesikring_tui import sync
 
+        for op_id in self._redo.pop(message.cpr, []):
             try:
                 sync.resolve(self.store, op_id, "redo", t("sync.redo_note", case=message.case_id))
                 log.info("conflict %s settled by redoing the wizard (case %s)", op_id, message.case_id)
             except KeyError:
                 log.info("conflict %s was settled already", op_id)
+        self.refresh_sync_status()  # "1 venter" first, then the worker is woken to push it
         if self.sync_worker is not None:
             self.sync_worker.wake()
-        self.refresh_sync_status()
 
     def open_conflicts(self) -> None:
         from .sync_view import ConflictScreen
@@ -224,16 +232,21 @@ class SygesikringApp(Guarded, App[int]):
             self.push_screen(ConflictScreen())
 
     def redo_conflict(self, item: Any) -> None:
-        """Rerun the wizard that made a refused operation, on the fresh (server's) data. The
-        operation is marked resolved ("redo") when that wizard commits; cancelling it leaves
-        the conflict in place."""
+        """Rerun the wizard that made a refused operation, on the fresh (server's) data. When
+        that wizard commits, every refused operation of the same case is marked resolved
+        ("redo"): the new case replaces the whole old one. Cancelling the wizard leaves the
+        conflicts in place."""
+        from sygesikring_tui import sync
+
         from .sync_view import wizard_for
 
         key, wid = wizard_for(item, self)
         if not key:
             self.notify(t("sync.redo_no_wizard"), severity="warning")
             return
-        self._redo[item.cpr] = item.op_id
+        same_case = [c.op_id for c in sync.conflicts(self.store, item.cpr)
+                     if item.case_id is not None and c.case_id == item.case_id]
+        self._redo[item.cpr] = same_case or [item.op_id]
         self.launch(cpr=item.cpr, task_id=item.task_id, wizard_key=key, workaround_id=wid)
 
     def drop_conflict(self, item: Any, note: str) -> None:

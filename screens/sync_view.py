@@ -60,7 +60,7 @@ def fmt_age(seconds: float | None) -> str:
 
 
 def fmt_when(iso: str | None, today: date | None = None) -> str:
-    """A sync time: HH:MM today, else DD-MM-ÅÅÅÅ HH:MM; 'aldrig' when there was none."""
+    """A sync time: HH:MM today, else DD-MM HH:MM; 'aldrig' when there was none."""
     if not iso:
         return t("sync.never")
     try:
@@ -71,7 +71,7 @@ def fmt_when(iso: str | None, today: date | None = None) -> str:
         ts = ts.astimezone()
     if today is not None and ts.date() == today:
         return ts.strftime("%H:%M")
-    return f"{fmt_date(ts.date())} {ts.strftime('%H:%M')}"
+    return ts.strftime("%d-%m %H:%M")
 
 
 def error_words(error: str | None) -> str:
@@ -85,30 +85,53 @@ def error_words(error: str | None) -> str:
 
 
 def status_text(st: SyncStatus, *, today: date | None = None, configured: bool = True,
-                training: bool = False) -> str:
-    """The status line's words. Fits 80 columns in the usual cases; a long tail is cut."""
+                training: bool = False, width: int | None = None) -> str:
+    """The status line's words: the state (with the last error in words), operations
+    waiting and the age of the oldest, the last sync, conflicts and rejected. Given a
+    ``width``, parts that do not fit are left out in this order: a zero rejected count, a
+    zero conflict count, the last sync, the age; the state, the waiting count and any
+    non-zero count always stay."""
     if training:
         return t("sync.training_never")
-    parts: list[str] = []
     if not configured:
-        parts.append(t("sync.no_server"))
+        state = t("sync.no_server")
     elif st.online is None:
-        parts.append(t("sync.connecting"))
+        state = t("sync.connecting")
     elif st.online:
-        parts.append(t("sync.online"))
+        state = t("sync.online")
     else:
-        parts.append(t("sync.offline"))
-    waiting = t("sync.waiting", n=st.waiting)
-    if st.waiting and st.oldest_waiting_age is not None:
-        waiting += " " + t("sync.oldest", age=fmt_age(st.oldest_waiting_age))
-    parts.append(waiting)
-    if configured:
-        parts.append(t("sync.last", when=fmt_when(st.last_sync, today)))
-    parts.append(t("sync.conflicts_count", n=st.conflicts))
-    parts.append(t("sync.rejected_count", n=st.rejected))
+        state = t("sync.offline")
     if configured and st.last_error and st.online is not True:
-        parts.append(error_words(st.last_error))
-    return " · ".join(parts)
+        state += f" ({error_words(st.last_error)})"
+    # (key, text, drop rank: 0 = always shown, higher = kept longer)
+    parts: list[tuple[str, str, int]] = [("state", state, 0), ("waiting", t("sync.waiting", n=st.waiting), 0)]
+    if st.waiting and st.oldest_waiting_age is not None:
+        parts.append(("age", t("sync.oldest", age=fmt_age(st.oldest_waiting_age)), 4))
+    if configured:
+        parts.append(("last", t("sync.last", when=fmt_when(st.last_sync, today)), 3))
+    parts.append(("conflicts", t("sync.conflicts_count", n=st.conflicts), 2 if not st.conflicts else 0))
+    parts.append(("rejected", t("sync.rejected_count", n=st.rejected), 1 if not st.rejected else 0))
+
+    def join(keep: list[tuple[str, str, int]]) -> str:
+        out = ""
+        for key, text, _rank in keep:
+            out += (" " if key == "age" else (" · " if out else "")) + text
+        return out
+
+    if width is None:
+        return join(parts)
+    keep = list(parts)
+    dropped: list[tuple[str, str, int]] = []
+    for part in sorted((p for p in parts if p[2]), key=lambda p: p[2]):
+        if len(join(keep)) <= width:
+            break
+        keep.remove(part)
+        dropped.append(part)
+    for part in reversed(dropped):  # something dropped early may fit after a longer one went
+        trial = [p for p in parts if p in keep or p == part]
+        if len(join(trial)) <= width:
+            keep = trial
+    return join(keep)
 
 
 # -- the status line --------------------------------------------------------------------------
@@ -133,7 +156,8 @@ class SyncStatusLine(Widget):
         if st is None:
             return Text("")
         text = status_text(st, today=getattr(app, "today", None), configured=bool(getattr(app, "server", None)),
-                           training=bool(getattr(app, "is_training", False)))
+                           training=bool(getattr(app, "is_training", False)),
+                           width=max(self.content_region.width, 20))
         self.set_class(st.online is False, "-offline")
         self.set_class(bool(st.conflicts or st.rejected), "-attention")
         return Text(text, no_wrap=True, overflow="ellipsis")
