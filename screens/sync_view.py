@@ -222,7 +222,7 @@ def version_rows(local: PersonState | None, server: PersonState | None, today: d
         if s is None:
             return "–"
         a = s.person.address
-        return f"{a.street}, {a.postcode} {a.city} ({a.municipality_code})"
+        return f"{a.street}, {a.postcode} {a.city}"
 
     def cards(s: PersonState | None) -> str:
         if s is None:
@@ -328,7 +328,7 @@ class ConflictScreen(Guarded, Screen[None]):
     HELP_KEY = "help.sync"
     TITLE_KEY = "sync.screen.title"
     DEFAULT_CSS = """
-    ConflictScreen #conflict-list { height: 5; border: none; }
+    ConflictScreen #conflict-list { height: auto; max-height: 5; border: none; }
     ConflictScreen #conflict-empty { height: auto; padding: 1 1; }
     ConflictScreen #conflict-scroll { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
     ConflictScreen #conflict-rule { height: 1; color: $text-muted; }
