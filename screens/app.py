@@ -109,6 +109,7 @@ class SygesikringApp(Guarded, App[int]):
         # (then it says "Ingen server" and still counts what waits and what was refused).
         self.sync_visible = bool(self.server) or self._has_synced()
         self._sync_dirty = False  # set by the worker's thread after a round
+        self._sync_data_key: tuple[int, int, int] | None = None  # (cursor, conflicts, rejected) last shown
         self._redo: dict[str, list[str]] = {}  # cpr -> op_ids of the case whose wizard is being redone
         self.error_count = 0
         self._too_small = False
@@ -181,7 +182,16 @@ class SygesikringApp(Guarded, App[int]):
         if self._sync_dirty:
             self._sync_dirty = False
             self.refresh_sync_status()
-            self._reload_inboxes()
+            # Every round writes the sync state (online, last sync), which would look like a
+            # store change to the inbox; reload only when tasks may have changed: the pull
+            # cursor moved (pulled persons) or a refused operation installed the server's state.
+            from sygesikring_tui.store import sync_state
+
+            st = self.sync_status
+            key = (sync_state.cursor(self.store), st.conflicts, st.rejected)
+            if key != self._sync_data_key:
+                self._sync_data_key = key
+                self._reload_inboxes()
         elif self.sync_visible:
             self.refresh_sync_status()  # the age of the oldest waiting operation moves on
 
@@ -203,13 +213,17 @@ class SygesikringApp(Guarded, App[int]):
                 c.refresh_texts()
 
     def _reload_inboxes(self) -> None:
+        """Pulled changes: the inbox re-reads; a person screen on top shows the new state."""
         from .inbox import InboxScreen
+        from .person import PersonScreen
 
         for screen in self.screen_stack:
             if isinstance(screen, InboxScreen) and screen.is_mounted:
                 lst = screen.inbox_list
                 if lst.is_mounted:
                     lst.reload_if_changed()
+        if isinstance(self.screen, PersonScreen) and self.screen.is_mounted:
+            self.screen.load()
 
     def on_wizard_committed(self, message: Any) -> None:
         """A wizard's case is in the store: push it now; a redone conflict is settled."""

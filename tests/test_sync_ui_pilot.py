@@ -329,3 +329,29 @@ async def test_a_desk_store_with_a_server_does_start_the_worker(tmp_path, monkey
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert made and made[0][1:] == ("http://127.0.0.1:9", "x")
+
+
+# -- pulled changes reach the inbox ------------------------------------------------------------
+
+async def test_a_task_created_on_the_server_appears_in_the_inbox_after_a_sync(tmp_path, server, person):
+    path = tmp_path / "desk.db"
+    token = new_desk(path, server)
+    app = make_app(path, today=TODAY, server=server.url, token=token, sync_interval=600)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.sync_status is not None and app.sync_status.online is True, "online")
+        assert app.screen.inbox_list.total == 1
+        other = make_person(random.Random(99), n_tasks=2)
+        server.storage.load(load_records([other], providers=()))
+        app.sync_worker.wake()
+        await wait_for(pilot, lambda: app.screen.inbox_list.total == 3, "the new person's two tasks listed")
+        assert "0 venter" in status_line(app)
+
+
+def test_run_app_takes_the_server_and_token_the_command_line_passes():
+    import inspect
+
+    from screens.app import run_app
+
+    params = inspect.signature(run_app).parameters
+    assert {"server", "token"} <= set(params)
+    assert params["server"].kind is inspect.Parameter.KEYWORD_ONLY
