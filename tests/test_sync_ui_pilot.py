@@ -78,9 +78,11 @@ def new_desk(path: Path, server: Server) -> str:
 
 
 def plain(renderable, width: int = 78) -> str:
+    import io
+
     from rich.console import Console
 
-    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))
+    console = Console(width=width, record=True, color_system=None, file=io.StringIO())
     console.print(renderable)
     return console.export_text()
 

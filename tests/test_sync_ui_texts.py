@@ -76,3 +76,52 @@ def test_ages_and_times():
     assert [fmt_age(s) for s in (5, 61, 7200, 90000)] == ["5 sek.", "1 min.", "2 t.", "1 d."]
     assert fmt_when(None) == "aldrig"
     assert fmt_when(datetime(2026, 3, 1, 8, 5).astimezone().isoformat(), TODAY) == "01-03 08:05"
+
+
+# -- a rejected operation is shown with its reason ---------------------------------------------
+
+async def test_a_rejected_operation_is_listed_with_its_rule_reason_translated(tmp_path):
+    import random
+
+    from screens.app import make_app
+    from screens.sync_view import ConflictScreen, detail, reason_texts
+    from sygesikring_tui import sync
+    from sygesikring_tui.domain.model import to_json
+    from sygesikring_tui.domain.operations import PlannedOp
+    from sygesikring_tui.store import open_store
+    from sygesikring_tui.store.sync_state import record_answers
+    from tests.server.srvkit import make_person
+    from tests.test_sync_ui_pilot import plain
+
+    person = make_person(random.Random(4), n_tasks=1)
+    path = tmp_path / "desk.db"
+    with open_store(path, training=False) as s:
+        with s.transaction():
+            s.save_person(person)
+        case = s.create_case("2.4.1", person.cpr, None, {"_wizard": "callup"})
+        [op] = s.commit_case(case.id, [PlannedOp(person.cpr, "group_switch", {
+            "group": 5, "effective": "2026-03-02", "reason": "værnepligt"})], TODAY)
+        # What the push records when the server's rules refuse it (the server's state comes back).
+        record_answers(s, [{"op_id": op.op_id, "status": "rejected", "state": to_json(person),
+                            "reasons": [{"code": "rule.group_same", "params": {"group": 5}},
+                                        {"code": "rule.weird_new_rule", "params": {}}]}])
+    app = make_app(path, today=TODAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.sync_status.rejected == 1
+        assert "1 afvist(e)" in str(app.screen.query_one("#conflict-line").render())
+        await pilot.press("c")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConflictScreen)
+        item = screen.selected
+        assert item.status == "rejected"
+        assert reason_texts(item) == ["Sikrede er allerede i sikringsgruppe 5.",
+                                      "Serveren afviste operationen (rule.weird_new_rule)."]
+        text = plain(detail(item, TODAY, app.catalogue))
+        assert "Årsag: Sikrede er allerede i sikringsgruppe 5." in text
+        assert "AFVIST" in screen.query_one("#conflict-list").get_option_at_index(0).prompt
+        await pilot.press("d", *"gruppen var rigtig", "enter")
+        await pilot.pause()
+        assert screen.items == [] and app.sync_status.rejected == 0
+        assert sync.status(app.store).rejected == 0
