@@ -152,6 +152,8 @@ async def test_a_committed_wizard_is_waiting_then_pushed_and_the_status_line_say
         await wait_for(pilot, lambda: app.sync_status.waiting == 0 and "0 venter" in status_line(app), "pushed")
         line = status_line(app)
         assert "Online" in line and "synk. " in line and "aldrig" not in line
+        worker = app.sync_worker
+    assert worker._stop.is_set()  # stopped on exit
     with open_store(path, create=False) as s:
         made = s.conn.execute("SELECT count(*), count(DISTINCT case_id) FROM outbox WHERE status = 'applied'").fetchone()
     assert made[0] >= 1 and made[1] == 1  # one case: its operations (group switch, task closed)
