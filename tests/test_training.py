@@ -168,6 +168,56 @@ def test_person_rows_are_what_save_person_writes_and_load_person_round_trips(tra
         assert task_rows == len(state.tasks)
 
 
+def _awkward(state: PersonState) -> list[PersonState]:
+    """``state`` with values that JSON has to escape or that the type hints do not promise."""
+    from sygesikring_tui.domain.model import CprEvent, FollowUp, HistoryEntry, Note
+
+    person = state.person
+    text = 'Ærø "Bo" \\ ø\n\t\u2028 \U0001f600 </script>'
+    a = replace(state,
+                person=replace(person, name=text, supplementary_address=None, married_on=TODAY),
+                notes=(Note("N1", "2026-11-20T10:00:00+01:00", "ÆØ", text, None),),
+                events=(CprEvent("E1", "034", TODAY, TODAY, {"a": [1, 2.5, None, True, {"b": "ø"}], "c": {}}),),
+                followups=(FollowUp("F1", "2026-11-20T10:00:00+01:00", text, TODAY, None, "C1"),),
+                history=(HistoryEntry("2026-11-20T10:00:00+01:00", "commit", text, "C1"),))
+    return [
+        a,
+        replace(a, events=(CprEvent("E2", "034", TODAY, TODAY, {1: "int key", "x": float("inf")}),)),
+        replace(a, version=True),  # a bool where the hints say int
+        replace(a, person=replace(person, address=replace(person.address, lat=55, municipality_code=101.0))),
+        replace(a, notes=(Note("N2", "2026-11-20", None, "no author"),)),  # None where the hints say str
+        replace(a, person=replace(person, birth_date="1970-01-02")),  # a string where the hints say date
+    ]
+
+
+def test_person_doc_is_json_dumps_of_to_json_even_for_awkward_values(training_store):
+    with open_store(training_store) as store:
+        c = store.conn.execute("SELECT cpr FROM persons LIMIT 1").fetchone()[0]
+        state = store.load_person(c)
+    for s in _awkward(state):
+        assert training.person_doc(s) == json.dumps(to_json(replace(s, tasks=())), ensure_ascii=False)
+
+
+def test_built_store_has_the_schemas_indexes_and_is_in_wal_mode(training_store, tmp_path):
+    def schema(path):
+        with open_store(path) as store:
+            return sorted(store.conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall())
+
+    with open_store(tmp_path / "fresh.db"):
+        pass
+    assert schema(training_store) == schema(tmp_path / "fresh.db")
+    import sqlite3
+
+    conn = sqlite3.connect(training_store)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        plan = " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN SELECT id FROM tasks WHERE cpr = 'x'"))
+    finally:
+        conn.close()
+    assert "tasks_cpr" in plan
+
+
 def test_task_rows_carry_the_persons_name_for_search(training_store):
     with open_store(training_store) as store:
         rows = store.conn.execute(
