@@ -22,12 +22,8 @@ def training_records(store_path: Path | str, municipality: int | None) -> Iterat
     try:
         for p in store.providers().values():
             yield {"type": "provider", "provider": to_json(p)}
-        sql = "SELECT cpr FROM persons"
-        args: tuple[Any, ...] = ()
-        if municipality is not None:
-            sql += " WHERE municipality_code = ?"
-            args = (municipality,)
-        cprs = [r[0] for r in store.conn.execute(sql + " ORDER BY cpr", args)]
+        where, args = ("municipality_code = ?", [municipality]) if municipality is not None else (None, [])
+        cprs = [r["cpr"] for r in store.db["persons"].rows_where(where, args, select="cpr", order_by="cpr")]
         for cpr in cprs:
             state = store.load_person(cpr)
             if state is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -20,9 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from ..domain import operations as ops_mod
 from ..domain.cpr import mask
@@ -38,6 +37,9 @@ from ..domain.model import (
 )
 from ..domain.operations import PlannedOp, RuleContext, Violation
 from .schema import LATEST, MIGRATIONS
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +79,20 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int | None) -> None:
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._lock_fd = lock_fd
         self._mutex = threading.RLock()
         self._providers: dict[str, Provider] | None = None
+
+    @functools.cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the same connection, for reads and maintenance (export, tools).
+
+        Imported on first use: it costs ~140 ms at start-up, which the desk app never needs.
+        Not for writes inside :meth:`transaction` (sqlite-utils commits on its own).
+        """
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     # -- lifecycle ----------------------------------------------------------------------
     def close(self) -> None:
