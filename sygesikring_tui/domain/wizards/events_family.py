@@ -694,29 +694,39 @@ def _child_doctor_validate(candidates: Sequence[dc.ChoiceRule]):
     return lambda draft, ctx: _doctor_validate(draft, ctx, candidates, parse_date(draft["effective"]))
 
 
-def _child_free_note(draft: Draft, ctx: WizardContext) -> str:
-    parent = _parent(draft, ctx)
-    prov = _chosen(draft, ctx)
-    eff = draft_date(draft, "effective", ctx.today)
-    return note_child_free(parent.person.name if parent else "?", parent.cpr if parent else draft.get("parent", ""),
-                           prov.practice_name if prov else "?", prov.provider_number if prov else "?", eff) + \
-        _force_note_part(draft, ctx)
+def _child_choice(note_builder, rules: Sequence[dc.ChoiceRule], reason: str, fee_code: str,
+                  fee_reason: str, close_reason: str):
+    """The note, its preview and the plan shared by the child wizards (2.6.8, 2.7.8): a free
+    doctor choice on the child, a note naming the parent, and the task closed."""
+
+    def note(draft: Draft, ctx: WizardContext) -> str:
+        parent = _parent(draft, ctx)
+        prov = _chosen(draft, ctx)
+        eff = draft_date(draft, "effective", ctx.today)
+        return note_builder(parent.person.name if parent else "?",
+                            parent.cpr if parent else draft.get("parent", ""),
+                            prov.practice_name if prov else "?", prov.provider_number if prov else "?",
+                            eff) + _force_note_part(draft, ctx)
+
+    def note_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
+        return [Msg("wizard.events.ev.note_will_be", {"text": note(draft, ctx)})]
+
+    def plan(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
+        cpr = ctx.cpr
+        eff = parse_date(draft["effective"])
+        ops = [PlannedOp(cpr, "doctor_choice", _choice_payload(
+            draft, ctx, rules, reason=reason, effective=eff, fee=_fee(fee_code, eff, ctx, fee_reason))),
+            PlannedOp(cpr, "note_add", {"text": _with_extra(note(draft, ctx), draft)})]
+        if ctx.task_id:
+            ops.append(PlannedOp(cpr, "task_close", {"task_id": ctx.task_id, "reason": close_reason}))
+        return ops
+
+    return note, note_evidence, plan
 
 
-def _child_free_note_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
-    return [Msg("wizard.events.ev.note_will_be", {"text": _child_free_note(draft, ctx)})]
-
-
-def plan_child_free(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
-    cpr = ctx.cpr
-    eff = parse_date(draft["effective"])
-    ops = [PlannedOp(cpr, "doctor_choice", _choice_payload(
-        draft, ctx, CHILD_FREE_RULES, reason=CHILD_FREE_REASON, effective=eff,
-        fee=_fee("practice_closes", eff, ctx, CHILD_FREE_FEE_REASON))),
-        PlannedOp(cpr, "note_add", {"text": _with_extra(_child_free_note(draft, ctx), draft)})]
-    if ctx.task_id:
-        ops.append(PlannedOp(cpr, "task_close", {"task_id": ctx.task_id, "reason": CHILD_FREE_CLOSE}))
-    return ops
+_child_free_note, _child_free_note_evidence, plan_child_free = _child_choice(
+    note_child_free, CHILD_FREE_RULES, CHILD_FREE_REASON, "practice_closes", CHILD_FREE_FEE_REASON,
+    CHILD_FREE_CLOSE)
 
 
 CHILD_FREE_CHOICE = Wizard(
@@ -876,29 +886,9 @@ def _home_verify_validate(draft: Draft, ctx: WizardContext) -> list[FieldError]:
     return []
 
 
-def _home_note(draft: Draft, ctx: WizardContext) -> str:
-    parent = _parent(draft, ctx)
-    prov = _chosen(draft, ctx)
-    eff = draft_date(draft, "effective", ctx.today)
-    return note_child_home(parent.person.name if parent else "?", parent.cpr if parent else draft.get("parent", ""),
-                           prov.practice_name if prov else "?", prov.provider_number if prov else "?", eff) + \
-        _force_note_part(draft, ctx)
-
-
-def _home_note_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
-    return [Msg("wizard.events.ev.note_will_be", {"text": _home_note(draft, ctx)})]
-
-
-def plan_child_home(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
-    cpr = ctx.cpr
-    eff = parse_date(draft["effective"])
-    ops = [PlannedOp(cpr, "doctor_choice", _choice_payload(
-        draft, ctx, CHILD_HOME_RULES, reason=texts.REASON_CHOICE_MOVE, effective=eff,
-        fee=_fee("moving", eff, ctx, CHILD_HOME_FEE_REASON))),
-        PlannedOp(cpr, "note_add", {"text": _with_extra(_home_note(draft, ctx), draft)})]
-    if ctx.task_id:
-        ops.append(PlannedOp(cpr, "task_close", {"task_id": ctx.task_id, "reason": CHILD_HOME_CLOSE}))
-    return ops
+_home_note, _home_note_evidence, plan_child_home = _child_choice(
+    note_child_home, CHILD_HOME_RULES, texts.REASON_CHOICE_MOVE, "moving", CHILD_HOME_FEE_REASON,
+    CHILD_HOME_CLOSE)
 
 
 CHILD_HOME = Wizard(
