@@ -368,11 +368,20 @@ def _cohab_note(draft: Draft, ctx: WizardContext) -> str:
 CLOSE_COHAB = "lægevalg til samboendes læge (2.3.1)"
 
 
-def plan_cohabitant(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
-    fee = dc.fee_payload(draft, ctx, "cohabitant")
-    return [PlannedOp(ctx.cpr, "doctor_choice", dc.choice_payload(draft, ctx, COHAB_RULE, "cohabitant", fee)),
-            PlannedOp(ctx.cpr, "note_add", {"text": _cohab_note(draft, ctx)}),
-            *_close(ctx, CLOSE_COHAB)]
+def _cohabitant_plan(note, close_reason: str):
+    """2.3.1 and 2.3.2 plan alike: the cohabitant's doctor (reason and fee "cohabitant"), the
+    wizard's own note, the task closed."""
+
+    def plan(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
+        fee = dc.fee_payload(draft, ctx, "cohabitant")
+        return [PlannedOp(ctx.cpr, "doctor_choice", dc.choice_payload(draft, ctx, COHAB_RULE, "cohabitant", fee)),
+                PlannedOp(ctx.cpr, "note_add", {"text": note(draft, ctx)}),
+                *_close(ctx, close_reason)]
+
+    return plan
+
+
+plan_cohabitant = _cohabitant_plan(_cohab_note, CLOSE_COHAB)
 
 
 COHABITANT = Wizard(
@@ -448,11 +457,7 @@ def _host_note(draft: Draft, ctx: WizardContext) -> str:
 CLOSE_HOST = "lægevalg til logiværts læge efter flytning (2.3.2)"
 
 
-def plan_host_move(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
-    fee = dc.fee_payload(draft, ctx, "cohabitant")
-    return [PlannedOp(ctx.cpr, "doctor_choice", dc.choice_payload(draft, ctx, HOST_RULE, "cohabitant", fee)),
-            PlannedOp(ctx.cpr, "note_add", {"text": _host_note(draft, ctx)}),
-            *_close(ctx, CLOSE_HOST)]
+plan_host_move = _cohabitant_plan(_host_note, CLOSE_HOST)
 
 
 HOST_MOVE = Wizard(
