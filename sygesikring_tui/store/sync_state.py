@@ -32,6 +32,7 @@ from ..domain.model import PersonState, Provider, from_json, to_json
 from .db import Store, _now
 
 CURSOR = "cursor"
+TOKEN_READABLE = "token_readable"  # "1" when the launch found the token file readable by others
 
 
 # -- key/value ----------------------------------------------------------------------------
@@ -66,9 +67,10 @@ class SyncStatus:
     last_sync: str | None  # ISO timestamp of the last complete sync
     oldest_waiting_age: float | None  # seconds since the oldest pending operation was saved
     conflicts: int
-    rejected: int  # refused by a rule (server errors not counted here)
+    rejected: int  # not applied: refused by a rule, or held as a server error
     last_error: str | None
-    server_errors: int = 0  # held after the same 5xx answer again and again (fejl hos serveren)
+    server_errors: int = 0  # of ``rejected``: held after the same 5xx again and again (fejl hos serveren)
+    token_warning: bool = False  # the desk's token file can be read by group or others
 
 
 def status(store: Store, now: datetime | None = None) -> SyncStatus:
@@ -93,9 +95,10 @@ def status(store: Store, now: datetime | None = None) -> SyncStatus:
         last_sync=get(store, "last_sync") or None,
         oldest_waiting_age=age,
         conflicts=int(counts.get("conflict", 0)),
-        rejected=int(counts.get("rejected", 0)) - n_server,
+        rejected=int(counts.get("rejected", 0)),
         last_error=get(store, "last_error") or None,
         server_errors=n_server,
+        token_warning=get(store, TOKEN_READABLE) == "1",
     )
 
 

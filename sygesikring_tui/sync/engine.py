@@ -263,7 +263,9 @@ class SyncWorker:
         """One round; returns the delay before the next."""
         try:
             if (self.down or self.notify_offered is None) and not self._probe():
-                raise SyncError("offline", "no answer from /health")
+                exc = SyncError("offline", "no answer from /health")
+                sync_state.record_outcome(store, online=False, error=str(exc))
+                raise exc
             report = sync_once(store, self.client)
             self.failures = 0
             self.down = False

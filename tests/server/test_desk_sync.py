@@ -189,7 +189,7 @@ def test_an_operation_answered_5xx_again_and_again_is_held_and_other_persons_go_
     applied = set(sqlite_env.storage.applied_op_ids())
     assert bad not in applied and after_bad not in applied and set(good) <= applied
     st = sync.status(store)
-    assert (st.server_errors, st.rejected, st.conflicts, st.waiting) == (1, 0, 1, 0)
+    assert (st.server_errors, st.rejected, st.conflicts, st.waiting) == (1, 1, 1, 0)
     item = next(c for c in sync.conflicts(store) if c.op_id == bad)
     assert sync_state.is_server_error(item)
     assert item.reasons[0]["params"]["detail"] == "HTTP 500: Internal Server Error"
