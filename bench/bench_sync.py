@@ -7,7 +7,9 @@ Against a real uvicorn on 127.0.0.1, in its own process (``--server thread``: in
 * initial pull of 100k tasks to a new desk (wall time), against the same rows bulk-written
   into a new desk store locally (the floor of any pull), and the server's bulk load alone;
 * the time for a change committed on desk A to appear on desk B (A's worker pushes at once,
-  B's worker polls every 0.2 s).
+  B's worker polls every 0.2 s), and the same at default settings where B is woken by the
+  server's change notification (p95, target <= 1 s);
+* the time from the server's return to an offline desk's queue drained (target <= 5 s).
 Targets (issue 4): >= 3,000 ops/s batched on SQLite; initial pull of 100k tasks <= 10 s.
 Results go to stdout and ``bench/results/sync.json``.
 """
@@ -73,8 +75,8 @@ class Server:
     so the desk's and the server's work do not share one GIL. ``thread``: in this process.
     """
 
-    def __init__(self, storage: Storage, mode: str | None = None) -> None:
-        self.port = _free_port()
+    def __init__(self, storage: Storage, mode: str | None = None, port: int | None = None) -> None:
+        self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.mode = mode or SERVER_MODE
         self.proc = None
@@ -279,6 +281,105 @@ def bench_latency(url_db: str, tmp: Path, trials: int) -> dict[str, Any]:
             "poll_interval_b_s": 0.2}
 
 
+def _p95(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, max(0, -(-95 * len(xs) // 100) - 1))]
+
+
+def bench_notify_latency(url_db: str, tmp: Path, trials: int) -> dict[str, Any]:
+    """A change committed on desk A visible on desk B, both workers at their DEFAULT settings
+    (B polls every 5 s; the server's change notification wakes it). Target: p95 <= 1 s."""
+    storage = Storage(url_db)
+    states = people(20, 1, seed=7)
+    load(storage, states)
+    srv = Server(storage)
+    workers = []
+    try:
+        paths = [tmp / "ntf-a.db", tmp / "ntf-b.db"]
+        for p in paths:
+            open_store(p).close()
+        tokens = [storage.add_desk(f"desk {i}", MUNI)[1] for i in range(2)]
+        wa = sync.SyncWorker(paths[0], srv.url, tokens[0])
+        wb = sync.SyncWorker(paths[1], srv.url, tokens[1])
+        for w in (wa, wb):
+            t = threading.Thread(target=w.run, daemon=True)
+            t.start()
+            workers.append((w, t))
+        a = open_store(paths[0])
+        b = open_store(paths[1])
+        while b.conn.execute("SELECT count(*) FROM persons").fetchone()[0] < len(states) or not wb.notify_offered:
+            time.sleep(0.05)
+        time.sleep(0.5)  # B's long-poll is open
+        times = []
+        for i in range(trials):
+            p = states[i % len(states)].cpr
+            while a.load_person(p) is None:
+                time.sleep(0.05)
+            text = f"notified {i}"
+            case = a.create_case("2.1", p, None)
+            t0 = time.perf_counter()
+            a.commit_case(case.id, [PlannedOp(p, "note_add", {"text": text})], date(2026, 3, 2))
+            wa.wake()  # the UI wakes the worker after a commit
+            while not any(n.text == text for n in b.load_person(p).notes):
+                time.sleep(0.005)
+            times.append(time.perf_counter() - t0)
+        a.close()
+        b.close()
+    finally:
+        for w, t in workers:
+            w.stop()
+            t.join(10)
+        srv.stop()
+        storage.close()
+    return {"trials": trials, "median_s": round(statistics.median(times), 3), "p95_s": round(_p95(times), 3),
+            "max_s": round(max(times), 3), "poll_interval_b_s": wb.interval, "notified": bool(wb.notify_offered)}
+
+
+def bench_recovery(url_db: str, tmp: Path, trials: int, cases: int = 20) -> dict[str, Any]:
+    """The server goes away, an offline desk commits ``cases`` cases, the server comes back
+    on the same address: the time from its return (its first /health answer) until the
+    desk's queue is drained (the worker at default settings). Target: <= 5 s."""
+    storage = Storage(url_db)
+    states = people(cases, 1, seed=9)
+    load(storage, states)
+    port = _free_port()
+    path = tmp / "rec-desk.db"
+    open_store(path).close()
+    token = storage.add_desk("desk", MUNI)[1]
+    srv = Server(storage, port=port)
+    worker = sync.SyncWorker(path, srv.url, token)
+    t = threading.Thread(target=worker.run, daemon=True)
+    t.start()
+    desk = open_store(path)
+    times = []
+    try:
+        while desk.conn.execute("SELECT count(*) FROM persons").fetchone()[0] < len(states):
+            time.sleep(0.05)
+        for trial in range(trials):
+            srv.stop()
+            for i, st in enumerate(states):
+                case = desk.create_case("2.1", st.cpr, None)
+                desk.commit_case(case.id, [PlannedOp(st.cpr, "note_add", {"text": f"offline {trial}.{i}"})],
+                                 date(2026, 3, 2))
+                worker.wake()
+            while sync.status(desk).online is not False:
+                time.sleep(0.05)
+            time.sleep(8)  # long enough offline that a 60 s-capped backoff would have grown
+            srv = Server(storage, port=port)
+            t0 = time.perf_counter()  # the server answered /health (Server waits for it)
+            while desk.conn.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]:
+                time.sleep(0.01)
+            times.append(time.perf_counter() - t0)
+    finally:
+        desk.close()
+        worker.stop()
+        t.join(10)
+        srv.stop()
+        storage.close()
+    return {"trials": trials, "cases_while_offline": cases, "median_s": round(statistics.median(times), 3),
+            "max_s": round(max(times), 3), "probe_cap_s": sync.engine.OFFLINE_PROBE_CAP}
+
+
 def private_pg() -> tuple[str, Any] | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
@@ -320,12 +421,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-pg", action="store_true")
     ap.add_argument("--server", choices=("process", "thread"), default="process",
                     help="uvicorn in its own process (default, as deployed) or in a thread of this one")
-    ap.add_argument("--only", choices=("push", "pull", "latency"), action="append",
+    ap.add_argument("--only", choices=("push", "pull", "latency", "notify", "recovery"), action="append",
                     help="run only these parts (repeatable)")
     args = ap.parse_args(argv)
     global SERVER_MODE
     SERVER_MODE = args.server
-    parts = set(args.only or ("push", "pull", "latency"))
+    parts = set(args.only or ("push", "pull", "latency", "notify", "recovery"))
     n_ops, single, tasks, trials = (1000, 200, 5000, 5) if args.quick else (10_000, 1000, 100_000, 20)
     tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     out: dict[str, Any] = {"sizes": {"ops": n_ops, "single_ops": single, "pull_tasks": tasks},
@@ -341,6 +442,12 @@ def main(argv: list[str] | None = None) -> int:
         if "latency" in parts:
             out["latency_sqlite"] = bench_latency(str(tmp / "lat.db"), tmp, trials)
             print("desk A -> desk B, SQLite:", out["latency_sqlite"], flush=True)
+        if "notify" in parts:
+            out["notify_latency_sqlite"] = bench_notify_latency(str(tmp / "ntf.db"), tmp, trials)
+            print("desk A -> desk B, default settings (notified), SQLite:", out["notify_latency_sqlite"], flush=True)
+        if "recovery" in parts:
+            out["recovery_sqlite"] = bench_recovery(str(tmp / "rec.db"), tmp, 2 if args.quick else 3)
+            print("server back -> offline desk's queue drained, SQLite:", out["recovery_sqlite"], flush=True)
         if not args.no_pg:
             admin = args.pg or os.environ.get("SYGESIKRING_TEST_PG_DSN")
             if not admin:
@@ -367,6 +474,12 @@ def main(argv: list[str] | None = None) -> int:
     if "push_sqlite" in out:
         ok_push = out["push_sqlite"]["batched_ops_per_s"] >= 3000
         print(f"target: batched SQLite >= 3000 ops/s: {'met' if ok_push else 'MISSED'}")
+    if "notify_latency_sqlite" in out:
+        ok = out["notify_latency_sqlite"]["p95_s"] <= 1.0
+        print(f"target: change on desk A visible on desk B, p95 <= 1 s: {'met' if ok else 'MISSED'}")
+    if "recovery_sqlite" in out:
+        ok = out["recovery_sqlite"]["max_s"] <= 5.0
+        print(f"target: queue drained <= 5 s after the server's return: {'met' if ok else 'MISSED'}")
     if "pull_sqlite" in out:
         ok_pull = out["pull_sqlite"]["pull_s"] <= 10
         print(f"target: pull of {tasks} tasks <= 10 s: {'met' if ok_pull else 'MISSED'}")
