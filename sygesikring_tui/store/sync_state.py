@@ -11,7 +11,9 @@ pending operations applied on top, in outbox order.
 * A person who moved to another municipality arrives as a removal: the desk deletes the
   person and its tasks, unless it has pending operations on them; then the removal is held
   like a state, the next push gets those operations refused (shown as a rejected item with
-  the reason ``sync.moved_away``, both versions kept) and the removal is installed after.
+  the reason ``sync.moved_away``, both versions kept) and the removal is installed with the
+  refusal. Any operation refused as ``not_found`` (the removal not pulled yet) takes the
+  person off the desk the same way.
 * An operation answered ``conflict`` or ``rejected`` was not applied on the server: the
   server's current state (sent with the answer) replaces the local one, and every later
   pending operation on the same person (made on top of the refused one) becomes a conflict
@@ -330,8 +332,8 @@ def _refuse(store: Store, op_id: str, seq: int, cpr: str, status: str, answer: d
     local_doc = to_json(local) if local is not None else None
     server_doc = answer.get("state")
     result = {k: v for k, v in answer.items() if k != "state"}
-    if status == "rejected" and [r.get("code") for r in result.get("reasons", [])] == ["not_found"] \
-            and _held_removal(store, cpr):
+    gone = status == "rejected" and [r.get("code") for r in result.get("reasons", [])] == ["not_found"]
+    if gone and _held_removal(store, cpr):
         # The server no longer shows this person to the desk: it moved to another municipality.
         result["reasons"] = [{"code": "sync.moved_away", "params": {}}]
     store.conn.execute("UPDATE outbox SET status = ?, result = ? WHERE op_id = ?",
@@ -344,7 +346,14 @@ def _refuse(store: Store, op_id: str, seq: int, cpr: str, status: str, answer: d
             "UPDATE outbox SET status = 'conflict', result = ? WHERE op_id = ?",
             (json.dumps({"answer": {"op_id": later_id, "status": "blocked", "blocked_by": op_id},
                          "local": local_doc, "server": server_doc}, ensure_ascii=False), later_id))
-    if server_doc is not None:
+    if gone:
+        # The server no longer shows this person to the desk (moved to another municipality,
+        # the removal maybe not pulled yet): every pending operation on the person is now
+        # refused and the person leaves the desk now. (Waiting for the removal would not do:
+        # the local version, raised by the refused operations, would make it look stale.)
+        store.conn.execute("DELETE FROM sync_held WHERE cpr = ?", (cpr,))
+        _remove(store, [cpr])
+    elif server_doc is not None:
         # Every pending operation on this person is now refused: the server's state is the truth.
         store.conn.execute("DELETE FROM sync_held WHERE cpr = ? AND version <= ?",
                            (cpr, int(server_doc.get("version", 0))))

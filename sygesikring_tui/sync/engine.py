@@ -189,12 +189,13 @@ def pull(store: Store, client: SyncClient, page: int = PULL_PAGE, report: SyncRe
                 return report
 
 
-def sync_once(store: Store, client: SyncClient) -> SyncReport:
-    """Push, then pull; records online/offline and the last sync in the store."""
+def sync_once(store: Store, client: SyncClient, page: int = PULL_PAGE) -> SyncReport:
+    """Push, then pull (``page`` changes a request); records online/offline and the last
+    sync in the store."""
     report = SyncReport()
     try:
         push(store, client, report=report)
-        pull(store, client, report=report)
+        pull(store, client, page=page, report=report)
     except SyncError as exc:
         sync_state.record_outcome(store, online=exc.kind not in ("offline", "server"), error=str(exc))
         raise
