@@ -47,14 +47,15 @@ def test_marriage_within_three_months_orders_a_free_card_with_note_and_closes_th
     note = cf.note_marriage("free", date(2026, 10, 1), date(2026, 10, 20), FEE)
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
         (st.cpr, "card_order", {"ordered_on": "2026-11-25", "reason": cf.CARD_REASON_MARRIAGE,
-                                "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_MARRIAGE}}),
+                                "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_MARRIAGE,
+                                        "code": "name_change_marriage"}}),
         (st.cpr, "note_add", {"text": note}),
         (st.cpr, "task_close", {"task_id": "t-name", "reason": cf.CLOSE_MARRIAGE_CARD}),
     ]
     commit(store, w, st.cpr, "t-name", w.plan(draft, ctx.states, ctx))
     end = store.load_person(st.cpr)
     card = end.cards[-1]
-    assert (card.status, card.fee, card.reason) == (CardStatus.ORDERED, Fee(False, 0, cf.FEE_FREE_MARRIAGE),
+    assert (card.status, card.fee, card.reason) == (CardStatus.ORDERED, Fee(False, 0, cf.FEE_FREE_MARRIAGE, "name_change_marriage"),
                                                     cf.CARD_REASON_MARRIAGE)
     assert end.notes[-1].text == note and "inden for 3 måneder" in note
     assert end.task("t-name").status == TaskStatus.CLOSED
@@ -75,9 +76,9 @@ def test_marriage_more_than_three_months_away_offers_only_a_paid_card_or_stoppin
     planned = w.plan(draft, ctx.states, ctx)
     assert strip_at(planned)[0] == (st.cpr, "card_order", {
         "ordered_on": "2026-11-25", "reason": cf.CARD_REASON_MARRIAGE,
-        "fee": {"paid": True, "amount": FEE, "reason": cf.FEE_PAID_MARRIAGE}})
+        "fee": {"paid": True, "amount": FEE, "reason": cf.FEE_PAID_MARRIAGE, "code": "own_choice"}})
     commit(store, w, st.cpr, "t-name", planned)
-    assert store.load_person(st.cpr).cards[-1].fee == Fee(True, FEE, cf.FEE_PAID_MARRIAGE)
+    assert store.load_person(st.cpr).cards[-1].fee == Fee(True, FEE, cf.FEE_PAID_MARRIAGE, "own_choice")
 
 
 def test_marriage_caseworker_may_stop_without_a_card(store: Store) -> None:
@@ -127,7 +128,8 @@ def test_release_from_group4_switches_to_group1_and_orders_a_free_card(store: St
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
         (number, "group_switch", {"group": 1, "effective": "2026-11-20", "reason": cf.REASON_LEFT_GROUP.format(group=4)}),
         (number, "card_order", {"ordered_on": "2026-11-25", "reason": cf.CARD_REASON_GROUP45.format(group=4),
-                                "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_GROUP45}}),
+                                "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_GROUP45,
+                                        "code": "leaving_group_4_5"}}),
         (number, "note_add", {"text": note}),
         (number, "task_close", {"task_id": "t-041", "reason": cf.CLOSE_GROUP45.format(group=4)}),
     ]
@@ -161,7 +163,8 @@ def test_from_the_person_screen_after_discharge_the_registered_switch_is_used(st
     assert [w.steps[i].id for i in w.active_steps(draft, ctx)] == ["switch", "card", "note"]
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
         (number, "card_order", {"ordered_on": "2026-11-25", "reason": cf.CARD_REASON_GROUP45.format(group=5),
-                                "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_GROUP45}}),
+                                "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_GROUP45,
+                                        "code": "leaving_group_4_5"}}),
         (number, "note_add", {"text": cf.note_group45(5, 1, date(2026, 11, 1), True)}),
     ]
     # without a card taken in and without a task there is nothing to do

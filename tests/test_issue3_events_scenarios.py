@@ -15,6 +15,7 @@ from factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
 from wizard_kit import op_tuples as ops_of
 from wizard_kit import put, walk
 
+from sygesikring_tui.domain import forcing
 from sygesikring_tui.domain.model import (
     Address,
     AddressEntry,
@@ -36,7 +37,7 @@ from sygesikring_tui.domain.wizards import events_family as ev
 from sygesikring_tui.store import Store, open_store
 
 TODAY = date(2026, 11, 25)
-FEE = 230
+FEE = 225
 ctx_for = partial(wizard_kit.ctx_for, fee=FEE)
 # A second open practice near Aarhus (OPEN is the factories' person's own doctor).
 OPEN2 = Provider("023456", "Lægerne Åboulevarden", True, 751, 56.158, 10.207, "Åboulevarden 5")
@@ -80,8 +81,8 @@ def choice(prov: Provider, eff: date, *, cid: str, end: date | None = None) -> D
                         ChoiceStatus.ENDED if end else ChoiceStatus.APPROVED, fee=Fee(False, 0, "flytning"))
 
 
-def free(reason: str) -> dict:
-    return {"paid": False, "amount": 0, "reason": reason}
+def free(reason: str, code: str) -> dict:
+    return {"paid": False, "amount": 0, "reason": reason, "code": code}
 
 
 # == 2.2.1 Denmark → Greenland ==================================================================
@@ -250,7 +251,7 @@ def test_practice_transfer_self_chosen_on_the_transfer_date_free_with_a_note_why
     assert ops_of(planned) == [
         (st.cpr, "doctor_choice", {"provider_number": OPEN2.provider_number, "practice_name": OPEN2.practice_name,
                                    "reason": "selvvalgt", "effective": "2026-12-01", "forced": False,
-                                   "status": "approved", "fee": free(ev.TRANSFER_FEE_REASON)}),
+                                   "status": "approved", "fee": free(ev.TRANSFER_FEE_REASON, "practice_transfer")}),
         (st.cpr, "note_add", {"text": note}),
         (st.cpr, "task_close", {"task_id": "t-plo1", "reason": ev.TRANSFER_CLOSE}),
     ]
@@ -258,7 +259,7 @@ def test_practice_transfer_self_chosen_on_the_transfer_date_free_with_a_note_why
     end = store.load_person(st.cpr)
     doc = end.current_doctor(date(2026, 12, 1))
     assert (doc.provider_number, doc.reason, doc.effective, doc.fee) == (
-        OPEN2.provider_number, "selvvalgt", date(2026, 12, 1), Fee(False, 0, ev.TRANSFER_FEE_REASON))
+        OPEN2.provider_number, "selvvalgt", date(2026, 12, 1), Fee(False, 0, ev.TRANSFER_FEE_REASON, "practice_transfer"))
     assert end.task("t-plo1").status == TaskStatus.CLOSED and end.notes[-1].text == note
 
 
@@ -359,7 +360,7 @@ def test_child_free_choice_on_the_residence_parents_open_doctor_free_with_note(s
     assert ops_of(planned) == [
         (child.cpr, "doctor_choice", {"provider_number": OPEN.provider_number, "practice_name": OPEN.practice_name,
                                       "reason": ev.CHILD_FREE_REASON, "effective": "2026-11-25", "forced": False,
-                                      "status": "approved", "fee": free(ev.CHILD_FREE_FEE_REASON)}),
+                                      "status": "approved", "fee": free(ev.CHILD_FREE_FEE_REASON, "practice_closes")}),
         (child.cpr, "note_add", {"text": note}),
         (child.cpr, "task_close", {"task_id": "t-child", "reason": ev.CHILD_FREE_CLOSE}),
     ]
@@ -425,14 +426,14 @@ def test_rediscovery_ends_the_missing_choice_chooses_the_nearest_open_doctor_and
         (st.cpr, "doctor_choice_end", {"choice_id": "d-missing", "end": "2026-11-25"}),
         (st.cpr, "doctor_choice", {"provider_number": OPEN2.provider_number, "practice_name": OPEN2.practice_name,
                                    "reason": ev.REDISCOVERY_REASON, "effective": "2026-11-25", "forced": False,
-                                   "status": "approved", "fee": free(ev.REDISCOVERY_FEE_REASON)}),
+                                   "status": "approved", "fee": free(ev.REDISCOVERY_FEE_REASON, "first_choice")}),
         (st.cpr, "task_close", {"task_id": "t-011", "reason": ev.REDISCOVERY_CLOSE}),
     ]
     commit(store, w, st.cpr, "t-011", planned)
     end = store.load_person(st.cpr)
     assert end.current_doctor(TODAY).provider_number == OPEN2.provider_number
     miss = next(x for x in end.doctors if x.id == "d-missing")
-    assert (miss.end, miss.status) == (TODAY, ChoiceStatus.ENDED)
+    assert (miss.end, miss.state(TODAY)) == (TODAY, "previous")
     assert end.task("t-011").status == TaskStatus.CLOSED
 
 
@@ -465,7 +466,7 @@ def test_rediscovery_offers_return_to_last_gp_when_the_groups_show_a_return_from
     st = _rediscovered(store, groups=groups)
     w = WIZARDS["rediscovery"]
     ctx = ctx_for(store, w, st.cpr, "t-011")
-    assert ev.last_group1_gp(st, TODAY) == CLOSED.provider_number
+    assert forcing.last_group1_gp(st, TODAY) == CLOSED.provider_number
     assert [o.value for o in w.steps[1].fields[0].options({"provider": CLOSED.provider_number}, ctx)] == [
         "return_to_last_gp", "doctor_accepted"]
     # another closed practice is not the last GP: only acceptance
@@ -490,14 +491,14 @@ def test_child_home_doctor_change_for_the_child_is_free_moving_with_note(store: 
     assert ops_of(planned) == [
         (child.cpr, "doctor_choice", {"provider_number": OPEN.provider_number, "practice_name": OPEN.practice_name,
                                       "reason": "flytning", "effective": "2026-11-25", "forced": False,
-                                      "status": "approved", "fee": free(ev.CHILD_HOME_FEE_REASON)}),
+                                      "status": "approved", "fee": free(ev.CHILD_HOME_FEE_REASON, "moving")}),
         (child.cpr, "note_add", {"text": note}),
         (child.cpr, "task_close", {"task_id": "t-child", "reason": ev.CHILD_HOME_CLOSE}),
     ]
     commit(store, w, child.cpr, "t-child", planned)
     end = store.load_person(child.cpr)
     assert end.current_doctor(TODAY).provider_number == OPEN.provider_number
-    assert end.current_doctor(TODAY).fee == Fee(False, 0, ev.CHILD_HOME_FEE_REASON)
+    assert end.current_doctor(TODAY).fee == Fee(False, 0, ev.CHILD_HOME_FEE_REASON, "moving")
 
 
 def test_child_home_from_the_person_screen_plans_no_task_close(store: Store) -> None:
@@ -524,7 +525,7 @@ def test_child_home_closed_practice_allowed_when_no_two_open_within_reach(store:
     put(store, replace(store.load_person(parent.cpr), person=replace(parent.person, address=FAR_ADDRESS)))
     w = WIZARDS["child_home"]
     ctx = ctx_for(store, w, child.cpr, None)
-    assert ev.open_within_reach(ctx.state, ctx.providers) == 1
+    assert forcing.open_within_reach(ctx.state, ctx.providers.values()) == 1
     draft = {"parent": parent.cpr, "provider": CLOSED.provider_number, "effective": "2026-11-25"}
     assert [o.value for o in w.steps[2].fields[0].options(draft, ctx)] == ["no_open_within_reach", "doctor_accepted"]
     # in Aarhus two open practices are within reach: only acceptance

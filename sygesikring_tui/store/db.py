@@ -169,7 +169,8 @@ class Store:
         self._providers = None
 
     def rule_context(self, today: date) -> RuleContext:
-        return RuleContext(today=today, provider=self.provider)
+        return RuleContext(today=today, provider=self.provider, person=self.load_person,
+                           providers=lambda: self.providers().values())
 
     # -- persons ------------------------------------------------------------------------
     def load_person(self, cpr: str) -> PersonState | None:
@@ -267,7 +268,6 @@ class Store:
         Every operation is checked against the domain rules first; one violation and nothing
         is written (:class:`RuleViolation`).
         """
-        ctx = self.rule_context(today)
         at = _now()
         done: list[Operation] = []
         with self.transaction():
@@ -275,6 +275,8 @@ class Store:
             if row is None or row[0] != "draft":
                 raise ValueError(f"case {case_id} is not an open draft")
             states: dict[str, PersonState] = {}
+            # the rules see the other persons as this commit has changed them so far
+            ctx = replace(self.rule_context(today), person=lambda c: states.get(c) or self.load_person(c))
             for p in planned:
                 state = states.get(p.cpr) or self.load_person(p.cpr)
                 if state is None:

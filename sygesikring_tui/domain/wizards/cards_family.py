@@ -144,10 +144,8 @@ def marriage_card_fee(order: str, ctx: WizardContext) -> dict:
     """The card's fee by domain.fees: free for a name change at marriage within 3 months,
     otherwise paid (a card by own choice)."""
     if order == "free":
-        f = fees_mod.card_fee("name_change_marriage", ctx.today, _fee_table(ctx))
-        return fee_dict(f.paid, f.amount, FEE_FREE_MARRIAGE)
-    f = fees_mod.card_fee("own_choice", ctx.today, _fee_table(ctx))
-    return fee_dict(f.paid, f.amount, FEE_PAID_MARRIAGE)
+        return fee_dict(ctx, "card_order", "name_change_marriage", FEE_FREE_MARRIAGE)
+    return fee_dict(ctx, "card_order", "own_choice", FEE_PAID_MARRIAGE)
 
 
 def plan_marriage(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
@@ -318,9 +316,9 @@ def plan_group45(draft: Draft, states: Mapping[str, PersonState], ctx: WizardCon
         ops.append(PlannedOp(cpr, "group_switch", {"group": to, "effective": on.isoformat(),
                                                    "reason": REASON_LEFT_GROUP.format(group=left)}))
     if yes(draft, "card_taken"):
-        f = fees_mod.card_fee("leaving_group_4_5", ctx.today, _fee_table(ctx))
         ops.append(PlannedOp(cpr, "card_order", {"ordered_on": max(on, ctx.today).isoformat(),
-                                                 "fee": fee_dict(f.paid, f.amount, FEE_FREE_GROUP45),
+                                                 "fee": fee_dict(ctx, "card_order", "leaving_group_4_5",
+                                                                 FEE_FREE_GROUP45),
                                                  "reason": CARD_REASON_GROUP45.format(group=left)}))
     ops.append(PlannedOp(cpr, "note_add", {"text": draft["note"].strip()}))
     if ctx.task is not None:

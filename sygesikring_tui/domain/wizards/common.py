@@ -126,8 +126,14 @@ def blocking_line(state: PersonState, today: date) -> list[Msg]:
     return [Msg("rule.future_switch_blocks", {"group": b.group, "date": b.effective.isoformat()}, "warning")]
 
 
-def fee_dict(paid: bool, amount: int, reason: str) -> dict:
-    return {"paid": paid, "amount": amount if paid else 0, "reason": reason}
+def fee_dict(ctx: WizardContext, kind: str, code: str, text: str, when: date | None = None,
+             waiver: str = "") -> dict:
+    """The ``fee`` of a planned ``doctor_choice`` / ``card_order``: ``fees.fee_payload`` for the
+    reason ``code`` at this year's amount (the engine gives it as ``ctx.card_fee``)."""
+    from .. import fees
+
+    day = when or ctx.today
+    return fees.fee_payload(kind, code, day, {day.year: ctx.card_fee}, text, waiver)
 
 
 def describe(op, states) -> Msg:

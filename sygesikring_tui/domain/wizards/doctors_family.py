@@ -46,7 +46,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from .. import rules
+from .. import forcing, rules
 from ..model import CardStatus, ChoiceStatus, HealthCard, PersonState, Relation, RelationKind
 from ..operations import PlannedOp
 from . import doctor_choice as dc
@@ -54,6 +54,7 @@ from .base import Draft, Field, FieldError, Msg, Option, Step, Wizard, WizardCon
 from .common import (
     address_lines,
     doctor_line,
+    fee_dict,
     event_date,
     group_line,
     person_lines,
@@ -61,9 +62,6 @@ from .common import (
 )
 from .texts import c, d
 
-PARENT_CHILD = (RelationKind.PARENT, RelationKind.CHILD, RelationKind.RESIDENCE_PARENT,
-                RelationKind.RESIDENCE_CHILD)
-PARTNER = (RelationKind.SPOUSE, RelationKind.COHABITANT)
 RECENT_MOVE_DAYS = 90
 
 
@@ -191,7 +189,8 @@ def plan_immigration(draft: Draft, states: Mapping[str, PersonState], ctx: Wizar
         ops.append(PlannedOp(cpr, "card_cancel", {"card_id": card.id}))
     if draft.get("new_card") == "yes":
         ops.append(PlannedOp(cpr, "card_order", {"ordered_on": ctx.today.isoformat(),
-                                                 "fee": {"paid": False, "amount": 0, "reason": "første sundhedskort – gratis"},
+                                                 "fee": fee_dict(ctx, "card_order", "first_card",
+                                                                 "første sundhedskort – gratis"),
                                                  "reason": CARD_REASON_IMMIGRATION}))
     ops.append(PlannedOp(cpr, "note_add", {"text": _imm_note(draft, ctx)}))
     return ops + _close(ctx, CLOSE_IMMIGRATION)
@@ -217,7 +216,7 @@ IMMIGRATION = Wizard(
 # == shared by 2.3.1 and 2.3.2: the cohabitant ==================================================
 
 def _household_cprs(state: PersonState) -> list[str]:
-    kinds = PARTNER + PARENT_CHILD
+    kinds = rules.PARTNER | rules.PARENT_CHILD
     return list(dict.fromkeys(r.other_cpr for r in state.relations if r.kind in kinds))
 
 
@@ -269,8 +268,7 @@ def _cohab_default(draft: Draft, ctx: WizardContext) -> str:
         o = ctx.states[other]
         if not o.person.address.same_place(me.person.address):
             continue
-        kinds = {r.kind for r in _relations_to(me, other)}
-        if kinds & set(PARENT_CHILD) or not kinds & set(PARTNER):
+        if forcing.cohabitant_relation_problem(me, other) is not None:
             continue
         cur = o.current_doctor(ctx.today)
         p = ctx.provider(cur.provider_number) if cur else None
@@ -316,12 +314,12 @@ def _cohab_validate(field_id: str):
             a = o.person.address
             return [FieldError(field_id, "doctors.cohab.error.address",
                                {"name": o.person.name, "street": a.street, "city": a.city})]
-        kinds = {r.kind for r in _relations_to(me, other)}
-        if kinds & set(PARENT_CHILD):
+        why = forcing.cohabitant_relation_problem(me, other)
+        if why == "rule.cohabitant_parent_child":
             return [FieldError(field_id, "doctors.cohab.error.parent_child",
                                {"name": o.person.name, "relation": _relation_words(me, other)})]
-        if not kinds & set(PARTNER):
-            return [FieldError(field_id, "rule.cohabitant_unknown")]
+        if why is not None:
+            return [FieldError(field_id, why)]
         if o.current_doctor(ctx.today) is None:
             return [FieldError(field_id, "doctors.cohab.error.no_doctor", {"name": o.person.name})]
         return []
@@ -329,7 +327,6 @@ def _cohab_validate(field_id: str):
 
 
 COHAB_RULE = dc.ChoiceRule(closed="force", force_rule="cohabitant",
-                           force_for=lambda dr, cx: _cohab_doctor(dr, cx),
                            only=lambda dr, cx: _cohab_doctor(dr, cx),
                            via=lambda dr, cx: dr.get("cohabitant") or None)
 
@@ -497,11 +494,12 @@ def wanted_provider(ctx: WizardContext):
 
 def _disp_reason_default(draft: Draft, ctx: WizardContext) -> str:
     e = move_entry(ctx.state)
-    return "moving" if e is not None and (ctx.today - e.start).days <= RECENT_MOVE_DAYS else "own_choice"
+    recent = e is not None and (ctx.today - e.start).days <= RECENT_MOVE_DAYS
+    return "moving" if recent and dc.reason_applies("moving", ctx.state, ctx.today) else "own_choice"
 
 
 def _disp_reason_options(draft: Draft, ctx: WizardContext) -> list[Option]:
-    return [Option(r, Msg("doctors.reason.opt", {"why": dc.FEE_REASON_TEXT[r]})) for r in DISP_REASONS]
+    return dc.reason_options(DISP_REASONS, ctx.state, ctx.today)
 
 
 def needs_dispensation(draft: Draft, ctx: WizardContext) -> bool:
@@ -693,7 +691,7 @@ def _desk(draft: Draft, ctx: WizardContext) -> bool:
 
 
 def _guard_reason_options(draft: Draft, ctx: WizardContext) -> list[Option]:
-    return [Option(r, Msg("doctors.reason.opt", {"why": dc.FEE_REASON_TEXT[r]})) for r in GUARD_REASONS]
+    return dc.reason_options(GUARD_REASONS, ward_and_guardian(draft, ctx)[0], ctx.today)
 
 
 def _guard_reason(draft: Draft, ctx: WizardContext) -> str:

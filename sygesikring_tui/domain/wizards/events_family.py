@@ -140,8 +140,8 @@ def _event_data(ctx: WizardContext) -> dict:
 
 def _fee(reason_code: str, when: date, ctx: WizardContext, free_text: str) -> dict:
     """Free or paid by domain.fees, with the why written in the record's words."""
-    fee = fees_mod.doctor_fee(reason_code, when, {when.year: ctx.card_fee})
-    return fee_dict(fee.paid, fee.amount, free_text if not fee.paid else texts.FEE_PAID_OWN)
+    free = fees_mod.DOCTOR_REASONS[reason_code]
+    return fee_dict(ctx, "doctor_choice", reason_code, free_text if free else texts.FEE_PAID_OWN, when)
 
 
 def _iso(day: date) -> str:
@@ -161,19 +161,10 @@ def _today(draft: Draft, ctx: WizardContext) -> str:
 # basis goes into the note.
 
 ACCEPTED = dc.ChoiceRule(closed="force", force_rule="doctor_accepted")
-
-
-def _return_covers(draft: Draft, ctx: WizardContext) -> set[str]:
-    last = last_group1_gp(ctx.state, ctx.today)
-    return {last} if last else set()
-
-
-def _reach_covers(draft: Draft, ctx: WizardContext) -> set[str] | None:
-    return None if open_within_reach(ctx.state, ctx.providers) < 2 else set()
-
-
-RETURN_TO_LAST = dc.ChoiceRule(closed="force", force_rule="return_to_last_gp", force_for=_return_covers)
-NO_OPEN_IN_REACH = dc.ChoiceRule(closed="force", force_rule="no_open_within_reach", force_for=_reach_covers)
+# Which closed practices these rules cover is decided by their predicates in domain.forcing
+# (the last group 1 GP of a return; no two open practices within reach), as check does.
+RETURN_TO_LAST = dc.ChoiceRule(closed="force", force_rule="return_to_last_gp")
+NO_OPEN_IN_REACH = dc.ChoiceRule(closed="force", force_rule="no_open_within_reach")
 
 # Per wizard, the force rules that may cover a closed practice; the last one is the widest
 # (the doctor's acceptance covers any closed practice) and drives the offer and validation.
@@ -181,26 +172,6 @@ TRANSFER_RULES = (ACCEPTED,)
 CHILD_FREE_RULES = (ACCEPTED,)
 REDISCOVERY_RULES = (RETURN_TO_LAST, ACCEPTED)
 CHILD_HOME_RULES = (NO_OPEN_IN_REACH, ACCEPTED)
-
-
-def open_within_reach(state: PersonState, providers: Mapping[str, Provider]) -> int:
-    """Open practices within the distance rule of the person's address."""
-    return sum(1 for r in rules.rank_providers(state.person.address, providers.values())
-               if r.within_limit and r.provider.open)
-
-
-def last_group1_gp(state: PersonState, today: date) -> str | None:
-    """DOMAIN.md "return from group 2 or 4/5 to the last group 1 GP": the provider number of
-    that GP when the group history shows such a return into today's group 1, else None."""
-    cur = state.current_group(today)
-    if cur is None or cur.group != 1:
-        return None
-    before = [g for g in state.groups if g.end == cur.effective and g.group in (2, 4, 5)]
-    if not before:
-        return None
-    left = min(g.effective for g in before)
-    earlier = [x for x in state.doctors if x.provider_number and x.effective < left]
-    return max(earlier, key=lambda x: x.effective).provider_number if earlier else None
 
 
 def _open_nearest(ctx: WizardContext, exclude: Sequence[str] = ()) -> str:

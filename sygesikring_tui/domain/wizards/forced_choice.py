@@ -87,9 +87,10 @@ def plan(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) ->
         ops.append(PlannedOp(cpr, "group_switch", {"group": 2, "effective": today, "reason": texts.REASON_G2}))
     ops.append(PlannedOp(cpr, "group_switch", {"group": 1, "effective": today, "reason": texts.REASON_G1}))
     if draft.get("fee") == "free":
-        fee = fee_dict(False, 0, draft.get("fee_reason", "").strip())
+        waiver = draft.get("fee_reason", "").strip()
+        fee = fee_dict(ctx, "doctor_choice", "own_choice", waiver, waiver=waiver)
     else:
-        fee = fee_dict(True, ctx.card_fee, texts.FEE_PAID_OWN)
+        fee = fee_dict(ctx, "doctor_choice", "own_choice", texts.FEE_PAID_OWN)
     ops.append(PlannedOp(cpr, "doctor_choice", {
         "provider_number": prov.provider_number, "practice_name": prov.practice_name,
         "reason": texts.REASON_CHOICE_OWN, "effective": today, "forced": True, "force_rule": "group2_to_1",

@@ -243,15 +243,16 @@ def plan_discharge(draft: Draft, states: Mapping[str, PersonState], ctx: WizardC
     choice = draft.get("new_doctor", "keep")
     if choice and choice != "keep":
         prov = ctx.provider(choice)
-        fee = (fee_dict(False, 0, texts.FEE_FREE_MOVE) if moved
-               else fee_dict(True, ctx.card_fee, texts.FEE_PAID_OWN))
+        fee = (fee_dict(ctx, "doctor_choice", "moving", texts.FEE_FREE_MOVE, eff) if moved
+               else fee_dict(ctx, "doctor_choice", "own_choice", texts.FEE_PAID_OWN, eff))
         ops.append(PlannedOp(cpr, "doctor_choice", {
             "provider_number": choice, "practice_name": prov.practice_name if prov else "",
             "reason": texts.REASON_CHOICE_MOVE if moved else texts.REASON_CHOICE_OWN,
             "effective": eff.isoformat(), "forced": False, "fee": fee}))
     if yes(draft, "new_card"):
         ops.append(PlannedOp(cpr, "card_order", {"ordered_on": max(eff, ctx.today).isoformat(),
-                                                 "fee": fee_dict(False, 0, texts.FEE_FREE_DISCHARGE),
+                                                 "fee": fee_dict(ctx, "card_order", "leaving_group_4_5",
+                                                                 texts.FEE_FREE_DISCHARGE),
                                                  "reason": texts.CARD_AFTER_DISCHARGE}))
     ops.append(PlannedOp(cpr, "task_close", {"task_id": ctx.task_id, "reason": texts.CLOSE_DISCHARGE}))
     return ops
