@@ -166,11 +166,13 @@ def _left_group_4_5(state: PersonState, on: date) -> str | None:
 
 
 def _first_card(state: PersonState, on: date) -> str | None:
-    """The first card at all, or the first since the latest immigration (014)."""
+    """The first card at all, or the first since the latest immigration (014): beside the one
+    the system ordered with the automatic doctor choice, which 2.1.1 replaces (and cancels
+    while it can)."""
     arrivals = [e.event_date for e in state.events if e.code == "014" and e.event_date <= on]
     since = max(arrivals) if arrivals else date.min
-    had = any(c.status != CardStatus.CANCELLED and since <= c.ordered_on <= on for c in state.cards)
-    return "rule.fee.not_first_card" if had else None
+    had = sum(1 for c in state.cards if c.status != CardStatus.CANCELLED and since <= c.ordered_on <= on)
+    return "rule.fee.not_first_card" if had > (1 if arrivals else 0) else None
 
 
 def _married(state: PersonState, on: date) -> str | None:
