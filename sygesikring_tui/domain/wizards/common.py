@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .. import cpr as cpr_mod
@@ -100,6 +101,27 @@ def event_date(ctx: WizardContext) -> date | None:
         return None
     ev = next((e for e in ctx.state.events if e.id == t.event_id), None) if t.event_id else None
     return ev.event_date if ev else t.received
+
+
+_REQUESTED = re.compile(r"(?:ønsket|ønsker|anmodet om|valgt)\s+(?:lægevalg|læge|praksis)?[^()\n]{0,80}\((\d{6})\)",
+                        re.IGNORECASE)
+
+
+def requested_provider(ctx: WizardContext) -> Provider | None:
+    """The practice the citizen asked for: the task's event data (``provider_number``), else
+    the newest note naming it ("Ønsket lægevalg: Lægehuset X (041820)")."""
+    t = ctx.task
+    ev = next((e for e in ctx.state.events if e.id == t.event_id), None) if t is not None and t.event_id else None
+    if ev is not None:
+        prov = ctx.provider(str(ev.data.get("provider_number", "")))
+        if prov is not None:
+            return prov
+    for note in reversed(ctx.state.notes):
+        for m in _REQUESTED.finditer(note.text):
+            prov = ctx.provider(m.group(1))
+            if prov is not None:
+                return prov
+    return None
 
 
 def provider_options(ctx: WizardContext, *, only_closed: bool = False, limit: int = 60) -> list[Option]:

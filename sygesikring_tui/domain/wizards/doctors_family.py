@@ -54,10 +54,11 @@ from .base import Draft, Field, FieldError, Msg, Option, Step, Wizard, WizardCon
 from .common import (
     address_lines,
     doctor_line,
-    fee_dict,
     event_date,
+    fee_dict,
     group_line,
     person_lines,
+    requested_provider,
     task_line,
 )
 from .texts import c, d
@@ -484,12 +485,8 @@ DISP_REASONS = ("moving", "own_choice", "first_choice")
 
 
 def wanted_provider(ctx: WizardContext):
-    """The doctor needing dispensation the person wanted (the L02 task's event data)."""
-    t = ctx.task
-    if t is None or not t.event_id:
-        return None
-    ev = next((e for e in ctx.state.events if e.id == t.event_id), None)
-    return ctx.provider(str(ev.data.get("provider_number", ""))) if ev else None
+    """The doctor needing dispensation the person wanted (the L02 task's event data or note)."""
+    return requested_provider(ctx)
 
 
 def _disp_reason_default(draft: Draft, ctx: WizardContext) -> str:

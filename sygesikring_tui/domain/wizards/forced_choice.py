@@ -24,6 +24,7 @@ from .common import (
     group_line,
     person_lines,
     provider_options,
+    requested_provider,
     task_line,
 )
 
@@ -39,6 +40,11 @@ def _doctor_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
 
 
 def _provider_default(draft: Draft, ctx: WizardContext) -> str:
+    """The closed practice the citizen asked for (the task's data or note); failing that the
+    nearest closed one."""
+    wanted = requested_provider(ctx)
+    if wanted is not None and not wanted.open:
+        return wanted.provider_number
     closed = provider_options(ctx, only_closed=True, limit=1)
     return closed[0].value if closed else ""
 
