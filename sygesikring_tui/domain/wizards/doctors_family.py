@@ -743,7 +743,7 @@ def plan_guardian(draft: Draft, states: Mapping[str, PersonState], ctx: WizardCo
 
 GUARDIAN = Wizard(
     key="guardian_choice",
-    workaround_ids=("2.6.2",),
+    workaround_ids=("2.6.2", "3.1.3"),
     title="doctors.guard.title",
     steps=(
         Step("relation", "doctors.guard.step.relation",
