@@ -124,7 +124,8 @@ def test_release_from_group4_switches_to_group1_and_orders_a_free_card(store: St
     ctx = ctx_for(store, w, number, "t-041")
     draft = walk(w, ctx, {"card_taken": "yes"})
     assert (draft["switch"], draft["effective"]) == ("to1", "2026-11-20")  # the 041's date
-    note = cf.note_group45(4, 1, date(2026, 11, 20), True)
+    note = cf.note_group45(4, 1, date(2026, 11, 20), True) + (
+        " Læge: intet lægevalg – Sikrede er i gruppe 1 uden læge og skal vælge læge.")
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
         (number, "group_switch", {"group": 1, "effective": "2026-11-20", "reason": cf.REASON_LEFT_GROUP.format(group=4)}),
         (number, "card_order", {"ordered_on": "2026-11-25", "reason": cf.CARD_REASON_GROUP45.format(group=4),
@@ -160,12 +161,14 @@ def test_from_the_person_screen_after_discharge_the_registered_switch_is_used(st
     ctx = ctx_for(store, w, number, None)
     assert [o.value for o in w.steps[0].fields[0].options({}, ctx)] == ["done"]
     draft = walk(w, ctx, {"card_taken": "yes"})
-    assert [w.steps[i].id for i in w.active_steps(draft, ctx)] == ["switch", "card", "note"]
+    # into group 1 without a doctor: the doctor step warns and offers a choice (3.1.7)
+    assert [w.steps[i].id for i in w.active_steps(draft, ctx)] == ["switch", "card", "doctor", "note"]
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
         (number, "card_order", {"ordered_on": "2026-11-25", "reason": cf.CARD_REASON_GROUP45.format(group=5),
                                 "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_GROUP45,
                                         "code": "leaving_group_4_5"}}),
-        (number, "note_add", {"text": cf.note_group45(5, 1, date(2026, 11, 1), True)}),
+        (number, "note_add", {"text": cf.note_group45(5, 1, date(2026, 11, 1), True) + (
+            " Læge: intet lægevalg – Sikrede er i gruppe 1 uden læge og skal vælge læge.")}),
     ]
     # without a card taken in and without a task there is nothing to do
     card = w.steps[w.step_index("card")]

@@ -270,6 +270,8 @@ def test_discharge_after_a_move_warns_and_offers_a_free_doctor_choice(store: Sto
                                 "fee": {"paid": False, "amount": 0, "reason": texts.FEE_FREE_DISCHARGE,
                                         "code": "leaving_group_4_5"},
                                 "reason": texts.CARD_AFTER_DISCHARGE}),
+        (st.cpr, "note_add", {"text": texts.note_discharge(
+            date(2026, 11, 25), f"nyt lægevalg: {FAR.practice_name} ({FAR.provider_number})", True)}),
         (st.cpr, "task_close", {"task_id": "t-039", "reason": texts.CLOSE_DISCHARGE}),
     ]
     commit(store, w, st.cpr, "t-039", planned)
@@ -285,7 +287,8 @@ def test_discharge_without_move_keeps_doctor_and_has_no_warning(store: Store) ->
     ctx = ctx_for(store, w, st.cpr, "t-039")
     assert not any(m.key == "wizard.discharge.ev.moved" for m in w.steps[0].evidence({}, ctx))
     planned = w.plan(walk(w, ctx, {}), ctx.states, ctx)
-    assert [p.kind for p in planned] == ["group_switch", "task_close"]
+    assert [p.kind for p in planned] == ["group_switch", "note_add", "task_close"]
+    assert f"lægevalget fortsætter: {st.doctors[0].practice_name}" in planned[1].payload["text"]
 
 
 def test_discharge_refuses_a_person_not_in_group_5_and_a_closed_doctor(store: Store) -> None:

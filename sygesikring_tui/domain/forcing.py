@@ -124,7 +124,12 @@ def last_group1_gp(state: PersonState, on: date) -> str | None:
     before = [g for g in state.groups if g.end == cur.effective and g.group in (2, 4, 5)]
     if not before:
         return None
-    left = min(g.effective for g in before)
+    return gp_before(state, min(g.effective for g in before))
+
+
+def gp_before(state: PersonState, left: date) -> str | None:
+    """The GP of the person's latest doctor choice that began before ``left`` (the day they
+    left group 1)."""
     earlier = [x for x in state.doctors if x.provider_number and x.effective < left]
     return max(earlier, key=lambda x: x.effective).provider_number if earlier else None
 

@@ -15,6 +15,7 @@ from .. import attention
 from .. import fees as fees_mod
 from ..model import CardStatus, GroupRegistration, PersonState, RelationKind
 from ..operations import PlannedOp
+from . import doctor_after_group45 as after45
 from .base import Draft, Field, FieldError, Msg, Option, Step, Wizard, WizardContext, draft_date, parse_date, yes
 from .common import ACK_AP4, event_date, fee_dict, group_line, person_lines, task_line
 from .texts import d
@@ -300,12 +301,30 @@ def _card_validate(draft: Draft, ctx: WizardContext) -> list[FieldError]:
     return []
 
 
+def _to_group1(draft: Draft, ctx: WizardContext) -> bool:
+    try:
+        return switch_facts(draft, ctx)[1] == 1
+    except ValueError:
+        return False
+
+
+def _switch_day(draft: Draft, ctx: WizardContext) -> date:
+    return switch_facts(draft, ctx)[2]
+
+
+def _doctor_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
+    return [group_line(ctx.state, ctx.today), *after45.evidence(draft, ctx, _switch_day(draft, ctx))]
+
+
 def _group45_note_default(draft: Draft, ctx: WizardContext) -> str:
     try:
         left, to, on = switch_facts(draft, ctx)
     except ValueError:
         return ""
-    return note_group45(left, to, on, yes(draft, "card_taken"))
+    note = note_group45(left, to, on, yes(draft, "card_taken"))
+    if to == 1:
+        note += f" Læge: {after45.words(draft, ctx, on)}."
+    return note
 
 
 def plan_group45(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
@@ -320,10 +339,27 @@ def plan_group45(draft: Draft, states: Mapping[str, PersonState], ctx: WizardCon
                                                  "fee": fee_dict(ctx, "card_order", "leaving_group_4_5",
                                                                  FEE_FREE_GROUP45),
                                                  "reason": CARD_REASON_GROUP45.format(group=left)}))
+    if to == 1:
+        ops += _doctor_ops(draft, ctx, on)
     ops.append(PlannedOp(cpr, "note_add", {"text": draft["note"].strip()}))
     if ctx.task is not None:
         ops.append(PlannedOp(cpr, "task_close", {"task_id": ctx.task_id, "reason": CLOSE_GROUP45.format(group=left)}))
     return ops
+
+
+def _doctor_ops(draft: Draft, ctx: WizardContext, on: date) -> list[PlannedOp]:
+    """3.1.7 into group 1: the last group 1 GP put back, or a new (free) doctor choice."""
+    choice = draft.get(after45.FIELD, after45.KEEP)
+    if choice == after45.RESTORE:
+        op = after45.restore_op(ctx, ctx.state, on)
+        return [op] if op is not None else []
+    prov = ctx.provider(choice)
+    if prov is None:
+        return []
+    return [PlannedOp(ctx.cpr, "doctor_choice", {
+        "provider_number": prov.provider_number, "practice_name": prov.practice_name,
+        "reason": "selvvalgt", "effective": on.isoformat(), "forced": False,
+        "fee": fee_dict(ctx, "doctor_choice", "group_return", after45.FEE_FREE_RESTORE, on)})]
 
 
 CARD_AFTER_GROUP45 = Wizard(
@@ -343,6 +379,9 @@ CARD_AFTER_GROUP45 = Wizard(
              (Field("card_taken", "confirm", "wizard.card45.field.card_taken", required=False,
                     default=lambda dr, cx: "no"),),
              validate=_card_validate, evidence=_card_evidence),
+        Step("doctor", "wizard.after45.step.doctor",
+             (after45.field("wizard.after45.field.doctor", _switch_day),),
+             validate=after45.validate, evidence=_doctor_evidence, applies=_to_group1),
         Step("note", "wizard.cards.step.note",
              (Field("note", "text", "wizard.field.note", default=_group45_note_default),)),
     ),

@@ -14,6 +14,7 @@ from datetime import date
 from ..model import GroupRegistration, PersonState
 from ..operations import PlannedOp
 from ..workarounds import has_state_posted_note
+from . import doctor_after_group45 as after45
 from . import texts
 from .base import Draft, Field, FieldError, Msg, Option, Step, Wizard, WizardContext, draft_date, yes
 from .common import (
@@ -205,32 +206,16 @@ def _discharge_validate(draft: Draft, ctx: WizardContext) -> list[FieldError]:
     return _task_required(draft, ctx)
 
 
-def _doctor_options(draft: Draft, ctx: WizardContext) -> list[Option]:
-    return [Option("keep", Msg("wizard.discharge.opt.keep")), *provider_options(ctx)]
-
-
 def _doctor_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
     s = ctx.state
     eff = draft_date(draft, "effective", ctx.today)
-    out = [doctor_line(s, ctx), *previous_doctor_line(s, ctx)]
+    out = [doctor_line(s, ctx), *previous_doctor_line(s, ctx), *after45.evidence(draft, ctx, eff)]
     if moved_during_service(s, eff):
         out.append(Msg("wizard.discharge.ev.offer_choice", level="warning"))
         out.append(Msg("wizard.discharge.ev.fee_free"))
     else:
         out.append(Msg("wizard.discharge.ev.fee_paid", {"amount": ctx.card_fee}))
     return out + blocking_line(s, ctx.today)
-
-
-def _doctor_validate(draft: Draft, ctx: WizardContext) -> list[FieldError]:
-    choice = draft.get("new_doctor", "keep")
-    if choice == "keep":
-        return []
-    prov = ctx.provider(choice)
-    if prov is None:
-        return [FieldError("new_doctor", "rule.provider_unknown", {"provider": choice})]
-    if not prov.open:
-        return [FieldError("new_doctor", "rule.provider_closed", {"practice": prov.practice_name})]
-    return []
 
 
 def plan_discharge(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) -> list[PlannedOp]:
@@ -240,8 +225,12 @@ def plan_discharge(draft: Draft, states: Mapping[str, PersonState], ctx: WizardC
     moved = moved_during_service(s, eff)
     ops = [PlannedOp(cpr, "group_switch", {"group": 1, "effective": eff.isoformat(),
                                            "reason": texts.REASON_DISCHARGE})]
-    choice = draft.get("new_doctor", "keep")
-    if choice and choice != "keep":
+    choice = draft.get(after45.FIELD, after45.KEEP)
+    if choice == after45.RESTORE:
+        restore = after45.restore_op(ctx, s, eff)
+        if restore is not None:
+            ops.append(restore)
+    elif choice and choice not in (after45.KEEP, after45.NONE):
         prov = ctx.provider(choice)
         fee = (fee_dict(ctx, "doctor_choice", "moving", texts.FEE_FREE_MOVE, eff) if moved
                else fee_dict(ctx, "doctor_choice", "own_choice", texts.FEE_PAID_OWN, eff))
@@ -254,6 +243,8 @@ def plan_discharge(draft: Draft, states: Mapping[str, PersonState], ctx: WizardC
                                                  "fee": fee_dict(ctx, "card_order", "leaving_group_4_5",
                                                                  texts.FEE_FREE_DISCHARGE),
                                                  "reason": texts.CARD_AFTER_DISCHARGE}))
+    ops.append(PlannedOp(cpr, "note_add", {"text": texts.note_discharge(
+        eff, after45.words(draft, ctx, eff), yes(draft, "new_card"))}))
     ops.append(PlannedOp(cpr, "task_close", {"task_id": ctx.task_id, "reason": texts.CLOSE_DISCHARGE}))
     return ops
 
@@ -267,11 +258,10 @@ DISCHARGE = Wizard(
              (Field("effective", "date", "wizard.field.effective", default=_event_day, hint="wizard.hint.date"),),
              validate=_discharge_validate, evidence=_discharge_evidence),
         Step("doctor", "wizard.discharge.step.doctor",
-             (Field("new_doctor", "provider", "wizard.discharge.field.new_doctor", options=_doctor_options,
-                    default=lambda draft, ctx: "keep"),
+             (after45.field("wizard.discharge.field.new_doctor", after45.on_date),
               Field("new_card", "confirm", "wizard.discharge.field.new_card", default=lambda dr, cx: "no",
                     required=False)),
-             validate=_doctor_validate, evidence=_doctor_evidence),
+             validate=after45.validate, evidence=_doctor_evidence),
     ),
     plan_fn=plan_discharge,
 )

@@ -54,6 +54,12 @@ FEE_FREE_MOVE = "flytning – gratis"
 FEE_PAID_OWN = "selvvalgt lægeskift"
 CARD_AFTER_DISCHARGE = "nyt sundhedskort efter hjemsendelse (3.1.7)"
 FEE_FREE_DISCHARGE = "udtræden af gruppe 5 – gratis"
+
+
+def note_discharge(on: date, doctor: str, card: bool) -> str:
+    """2.4.1's closing note: the switch, the doctor after it, the card (3.1.7)."""
+    card_text = " Nyt sundhedskort bestilt gratis (3.1.7)." if card else ""
+    return f"Hjemsendt fra militæret {d(on)}: sikringsgruppe 5 → 1 (2.4.1). Læge: {doctor}.{card_text}"
 STATE_POSTED_MARK = "statsudsendt"
 
 
