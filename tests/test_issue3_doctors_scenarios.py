@@ -34,9 +34,16 @@ from sygesikring_tui.domain.model import (
     TaskStatus,
 )
 from sygesikring_tui.domain.operations import PlannedOp
+from sygesikring_tui.domain.wizards import (
+    cohabitant_doctor,
+    dispensation,
+    fee_step,
+    guardian_choice,
+    host_move,
+    immigration,
+)
 from sygesikring_tui.domain.wizards import WIZARDS, Wizard, WizardContext, dry_run
 from sygesikring_tui.domain.wizards import doctor_choice as dc
-from sygesikring_tui.domain.wizards import doctors_family as fam
 from sygesikring_tui.domain.wizards.texts import c
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import Store, open_store
@@ -181,17 +188,17 @@ def test_attention_point_3_flags_a_minor_given_a_parents_closed_doctor_and_not_a
 def test_fee_step_free_by_rule_paid_by_default_and_a_waiver_needs_a_written_reason(store: Store) -> None:
     st = person(8)
     ctx = WizardContext(TODAY, st.cpr, None, {st.cpr: st}, store.providers(), FEE)
-    free = dc.fee_step(lambda dr, cx: "moving")
+    free = fee_step.fee_step(lambda dr, cx: "moving")
     assert [o.value for o in free.fields[0].options({}, ctx)] == ["free"]
-    assert dc.fee_payload({"fee": "free"}, ctx, "moving") == {"paid": False, "amount": 0, "reason": "flytning – gratis", "code": "moving"}
-    paid = dc.fee_step(lambda dr, cx: "cohabitant")
+    assert fee_step.fee_payload({"fee": "free"}, ctx, "moving") == {"paid": False, "amount": 0, "reason": "flytning – gratis", "code": "moving"}
+    paid = fee_step.fee_step(lambda dr, cx: "cohabitant")
     assert [o.value for o in paid.fields[0].options({}, ctx)] == ["charge", "waive"]
     assert paid.fields[0].default({}, ctx) == "charge"
     assert [e.key for e in paid.validate({"fee": "waive", "fee_waiver": "  "}, ctx)] == ["doctors.error.waiver"]
     assert paid.validate({"fee": "waive", "fee_waiver": "Borger fejlvejledt"}, ctx) == []
-    assert dc.fee_payload({"fee": "charge"}, ctx, "cohabitant") == {
+    assert fee_step.fee_payload({"fee": "charge"}, ctx, "cohabitant") == {
         "paid": True, "amount": FEE, "reason": "samboendes læge – selvvalgt lægeskift", "code": "cohabitant"}
-    assert dc.fee_payload({"fee": "waive", "fee_waiver": "Borger fejlvejledt"}, ctx, "cohabitant") == {
+    assert fee_step.fee_payload({"fee": "waive", "fee_waiver": "Borger fejlvejledt"}, ctx, "cohabitant") == {
         "paid": False, "amount": 0, "reason": "samboendes læge – selvvalgt lægeskift; gebyr frafaldet: Borger fejlvejledt",
         "code": "cohabitant", "waiver": "Borger fejlvejledt"}
 
@@ -220,7 +227,7 @@ def test_immigration_new_choice_free_cancels_the_card_still_ordered(store: Store
     assert draft["provider"] == NEAR.provider_number  # nearest open, not the automatic one
     assert OPEN.provider_number not in [o.value for o in w.steps[0].fields[0].options(draft, ctx)]
     planned = w.plan(draft, ctx.states, ctx)
-    note = fam._imm_note(draft, ctx)
+    note = immigration._imm_note(draft, ctx)
     assert "annulleret" in note and OPEN.practice_name in note and "20-11-2026" in note
     assert ops(planned) == [
         (st.cpr, "doctor_choice", {"provider_number": NEAR.provider_number, "practice_name": NEAR.practice_name,
@@ -233,9 +240,9 @@ def test_immigration_new_choice_free_cancels_the_card_still_ordered(store: Store
         (st.cpr, "card_order", {"ordered_on": "2026-11-25",
                                 "fee": {"paid": False, "amount": 0, "reason": "første sundhedskort – gratis",
                                         "code": "first_card"},
-                                "reason": fam.CARD_REASON_IMMIGRATION}),
+                                "reason": immigration.CARD_REASON_IMMIGRATION}),
         (st.cpr, "note_add", {"text": note}),
-        (st.cpr, "task_close", {"task_id": "t-014", "reason": fam.CLOSE_IMMIGRATION}),
+        (st.cpr, "task_close", {"task_id": "t-014", "reason": immigration.CLOSE_IMMIGRATION}),
     ]
     commit(store, w, st.cpr, "t-014", planned)
     end = store.load_person(st.cpr)
@@ -380,7 +387,7 @@ def test_host_move_in_effect_chooses_the_hosts_closed_doctor_forced_and_charged(
                                    "fee": {"paid": True, "amount": FEE,
                                            "reason": "samboendes læge – selvvalgt lægeskift", "code": "cohabitant"}}),
         (me.cpr, "note_add", {"text": note}),
-        (me.cpr, "task_close", {"task_id": "t-034", "reason": fam.CLOSE_HOST}),
+        (me.cpr, "task_close", {"task_id": "t-034", "reason": host_move.CLOSE_HOST}),
     ]
     commit(store, w, me.cpr, "t-034", planned)
     end = store.load_person(me.cpr)
@@ -477,7 +484,7 @@ def test_guardian_choice_on_the_ward_with_a_note_naming_the_guardian(store: Stor
                                              "reason": "lægeskift for person under værgemål – som selvvalgt",
                                              "code": "guardian_on_behalf"}}),
         (ward.cpr, "note_add", {"text": note}),
-        (ward.cpr, "task_close", {"task_id": "t-021", "reason": fam.CLOSE_GUARD}),
+        (ward.cpr, "task_close", {"task_id": "t-021", "reason": guardian_choice.CLOSE_GUARD}),
     ]
     commit(store, w, ward.cpr, "t-021", planned)
     end = store.load_person(ward.cpr)
@@ -529,6 +536,7 @@ def test_every_wizard_here_is_registered_under_its_catalogue_key() -> None:
     from sygesikring_tui.catalogue import load_catalogue
 
     cat = load_catalogue()
-    for w in fam.WIZARDS:
+    for w in (immigration.IMMIGRATION, cohabitant_doctor.COHABITANT, host_move.HOST_MOVE,
+              dispensation.DISPENSATION, guardian_choice.GUARDIAN):
         assert WIZARDS[w.key] is w
         assert all(cat.workarounds[wid].wizard == w.key for wid in w.workaround_ids)
