@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
-from functools import partial
 from pathlib import Path
 
 import pytest
-import wizard_kit
-from factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
-from wizard_kit import op_tuples as ops
-from wizard_kit import put, walk
+from tests.factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
+from tests.wizard_kit import op_tuples as ops
+from tests.wizard_kit import put, walk
 
 from sygesikring_tui.domain import rules
 from sygesikring_tui.domain.model import (
@@ -47,10 +45,10 @@ from sygesikring_tui.domain.wizards import doctor_choice as dc
 from sygesikring_tui.domain.wizards.texts import c
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import Store, open_store
+from tests.wizard_kit import commit, ctx_for
 
 TODAY = date(2026, 11, 25)
 FEE = 225
-ctx_for = partial(wizard_kit.ctx_for, fee=FEE)
 # A second open practice in Aarhus, nearer than OPEN; a closed one 8 km away (within 15 km).
 NEAR = Provider("023456", "Lægerne Åboulevarden", True, 751, 56.1575, 10.2060, "Åboulevarden 2")
 CLOSED_8KM = Provider("034567", "Lægehuset Viby", False, 751, 56.130, 10.110, "Viby Torv 1")
@@ -66,22 +64,9 @@ def store(tmp_path: Path) -> Store:
     s.close()
 
 
-
-
-
-
-
-
 def step_errors(wizard: Wizard, ctx: WizardContext, step_id: str, draft: dict[str, str]) -> list[str]:
     step = wizard.steps[wizard.step_index(step_id)]
     return [e.key for e in wizard.validate_step(step, wizard.fill_defaults(step, draft, ctx), ctx)]
-
-
-def commit(store: Store, wizard: Wizard, cpr: str, task_id: str | None, planned: list[PlannedOp]):
-    case = store.create_case(wizard.workaround_ids[0], cpr, task_id, {})
-    return store.commit_case(case.id, planned, today=TODAY, author="test")
-
-
 
 
 def person(seed: int, born: date = date(1985, 6, 12), *, doctor: Provider | None = OPEN, address: Address = AARHUS,

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY
-from test_issue3_events_pilot import free_to_choose, from_greenland, to_greenland
-from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.wizards import launch_wizard
 from sygesikring_tui.domain.wizards import rediscovery
 from sygesikring_tui.domain.model import PersonState, RelationKind
+from tests.wizard_kit import SIZE, find_task, free_to_choose, from_greenland, open_from_inbox, to_greenland
 
 
 def missing(st: PersonState) -> bool:

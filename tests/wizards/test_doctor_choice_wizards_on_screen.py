@@ -6,40 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import TODAY
-from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.wizards.engine import WizardScreen
 from sygesikring_tui.domain.wizards import dispensation, guardian_choice, host_move
 from sygesikring_tui.domain.model import CardStatus, ChoiceStatus, PersonState, RelationKind, TaskStatus
 from sygesikring_tui.store import open_store
+from tests.wizard_kit import SIZE, cohabitant_host, find_task, immigrant_with_ordered_card, open_from_inbox
 
 
 def _store_states(path: Path, *cprs: str) -> list[PersonState]:
     with open_store(path, create=False) as s:
         return [s.load_person(c) for c in cprs]
-
-
-def immigrant_with_ordered_card(st: PersonState) -> bool:
-    card = next((k for k in st.cards if k.status == CardStatus.ORDERED), None)
-    return card is not None and st.current_group(TODAY).group == 1
-
-
-def cohabitant_host(path: Path):
-    def pred(st: PersonState) -> bool:
-        rel = [r for r in st.relations if r.kind == RelationKind.COHABITANT]
-        if not rel or not host_move.move_entry(st) or host_move.move_entry(st).start > TODAY:
-            return False
-        with open_store(path, create=False) as s:
-            host = s.load_person(rel[0].other_cpr)
-            cur = host.current_doctor(TODAY)
-            mine = st.current_doctor(TODAY)
-            from sygesikring_tui.domain import rules
-            return (cur is not None and host.person.address.same_place(st.person.address)
-                    and not s.provider(cur.provider_number).open
-                    and (mine is None or mine.provider_number != cur.provider_number)
-                    and rules.blocking_future_switch(st, TODAY) is None)
-    return pred
 
 
 async def _walk_to_review(pilot, screen: WizardScreen, limit: int = 6) -> None:

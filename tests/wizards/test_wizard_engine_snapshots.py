@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY
-from test_issue3_engine_pilot import in_group4_card_taken, married_within, only_040
-from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.wizards import launch_wizard
 from sygesikring_tui.releases import set_live
+from tests.wizard_kit import SIZE, find_task, in_group4_card_taken, married_within, only_040, open_from_inbox
 
 CASES = {
     # name: (event code, person predicate, keys after the wizard opened)
     "marriage_review": ("004", married_within, ["ctrl+n", "ctrl+n", "ctrl+n"]),
     "card45_card_step": ("041", in_group4_card_taken, ["ctrl+n", "ctrl+n", "space"]),
-    "card45_review": ("041", in_group4_card_taken, ["ctrl+n", "ctrl+n", "space", "ctrl+n", "ctrl+n"]),
+    "card45_doctor": ("041", in_group4_card_taken, ["ctrl+n", "ctrl+n", "space", "ctrl+n"]),
+    "card45_review": ("041", in_group4_card_taken, ["ctrl+n", "ctrl+n", "space", "ctrl+n", "ctrl+n", "ctrl+n"]),
     "prison_history": ("040", only_040, []),
     "prison_review": ("040", only_040, ["ctrl+n", "space", "ctrl+n", "ctrl+n", "ctrl+n"]),
 }

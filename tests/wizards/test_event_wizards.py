@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import pytest
-import wizard_kit
-from factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
-from wizard_kit import op_tuples as ops_of
-from wizard_kit import put, walk
+from tests.factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
+from tests.wizard_kit import op_tuples as ops_of
+from tests.wizard_kit import put, walk
 
 from sygesikring_tui.domain import forcing
 from sygesikring_tui.domain.model import (
@@ -35,10 +33,10 @@ from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.domain.wizards import greenland, texts
 from sygesikring_tui.domain.wizards import WIZARDS, Wizard, WizardContext, dry_run
 from sygesikring_tui.store import Store, open_store
+from tests.wizard_kit import commit, ctx_for
 
 TODAY = date(2026, 11, 25)
 FEE = 225
-ctx_for = partial(wizard_kit.ctx_for, fee=FEE)
 # A second open practice near Aarhus (OPEN is the factories' person's own doctor).
 OPEN2 = Provider("023456", "Lægerne Åboulevarden", True, 751, 56.158, 10.207, "Åboulevarden 5")
 NUUK = Address("Aqqusinersuaq 4", "3900", "Nuuk", 955, 64.181, -51.694)
@@ -53,21 +51,8 @@ def store(tmp_path: Path) -> Store:
     s.close()
 
 
-
-
-
-
-
-
 def step_errors(wizard: Wizard, step_id: str, draft: dict[str, str], ctx: WizardContext) -> list[str]:
     return [e.key for e in wizard.validate_step(wizard.steps[wizard.step_index(step_id)], draft, ctx)]
-
-
-def commit(store: Store, wizard: Wizard, cpr: str, task_id: str | None, planned: list[PlannedOp]):
-    case = store.create_case(wizard.workaround_ids[0], cpr, task_id, {})
-    return store.commit_case(case.id, planned, today=TODAY, author="test")
-
-
 
 
 def event_task(number: str, code: str, tid: str, data: dict, event_date: date, received: date,

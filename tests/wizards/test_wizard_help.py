@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY
-from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.help import HelpScreen
@@ -17,6 +16,7 @@ from sygesikring_tui import cli, i18n
 from sygesikring_tui.catalogue import load_catalogue
 from sygesikring_tui.domain.wizards import WIZARDS
 from sygesikring_tui.i18n import t
+from tests.wizard_kit import SIZE, find_task, open_from_inbox
 
 # Every workaround section in the guide (seeds/workaround-guide-da.txt, its table of contents).
 GUIDE_SECTIONS = ("2.1.1", "2.2.1", "2.3.1", "2.3.2", "2.4.1", "2.5.1", "2.6.1", "2.6.2", "2.6.5", "2.6.7",

@@ -9,14 +9,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import CLOSED, FAR, OPEN, a_cpr, a_person, a_task
-from test_scenario_wizards import FEE, TODAY, commit, ctx_for, put, strip_at, walk
+from tests.factories import CLOSED, FAR, OPEN, a_cpr, a_person, a_task
 
 from sygesikring_tui.domain.model import CardStatus, CprEvent, Fee, GroupRegistration, HealthCard, TaskStatus
 from sygesikring_tui.domain.wizards import card_records, prison_switch
 from sygesikring_tui.domain.wizards import WIZARDS
 from sygesikring_tui.domain.wizards.common import ACK_AP4
 from sygesikring_tui.store import Store, open_store
+from tests.wizard_kit import FEE, TODAY, commit, ctx_for, put, walk
+from tests.wizard_kit import op_tuples as strip_at
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY
-from test_issue3_doctors_pilot import cohabitant_host, immigrant_with_ordered_card
-from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.wizards import launch_wizard
 from sygesikring_tui.domain.model import PersonState, RelationKind
+from tests.wizard_kit import SIZE, cohabitant_host, find_task, immigrant_with_ordered_card, open_from_inbox
 
 
 def luna_unknown(st: PersonState) -> bool:

@@ -15,24 +15,17 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import CLOSED, FAR, OPEN, a_cpr, a_person, a_task
-from test_scenario_wizards import TODAY, ctx_for, put
+from tests.factories import CLOSED, FAR, OPEN, a_cpr, a_person, a_task
 
 from screens.app import make_app
 from screens.wizards.engine import Toggle, WizardScreen
-from sygesikring_tui.domain.model import (
-    CprEvent,
-    DoctorChoice,
-    GroupRegistration,
-    Relation,
-    RelationKind,
-    TaskStatus,
-)
+from sygesikring_tui.domain.model import CprEvent, GroupRegistration, Relation, RelationKind, TaskStatus
 from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.domain.wizards import WIZARDS, Field, Msg, Option, Step, Wizard
 from sygesikring_tui.domain.wizards.common import ACK_AP4, review_attention, start_attention
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import Store, open_store
+from tests.wizard_kit import TODAY, ctx_for, put
 
 SIZE = (80, 24)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import TODAY
-from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.person import PersonScreen
@@ -15,26 +14,8 @@ from screens.wizards.engine import WizardScreen
 from sygesikring_tui.domain.wizards import rediscovery, texts
 from sygesikring_tui.domain import rules
 from sygesikring_tui.domain.model import PersonState, RelationKind, TaskStatus
-from sygesikring_tui.domain.workarounds import condition_value
 from sygesikring_tui.store import open_store
-
-
-def in_group(st: PersonState, group: int) -> bool:
-    g = st.current_group(TODAY)
-    return g is not None and g.group == group
-
-
-def free_to_choose(st: PersonState) -> bool:
-    """Group 1 and no future blocking switch (attention point 1)."""
-    return in_group(st, 1) and rules.blocking_future_switch(st, TODAY) is None
-
-
-def to_greenland(st: PersonState) -> bool:
-    return condition_value("to_greenland", st, TODAY, lambda _n: None) and in_group(st, 1)
-
-
-def from_greenland(st: PersonState) -> bool:
-    return condition_value("from_greenland", st, TODAY, lambda _n: None)
+from tests.wizard_kit import SIZE, find_task, free_to_choose, from_greenland, open_from_inbox, to_greenland
 
 
 async def press_steps(pilot, screen: WizardScreen, step_ids: list[str]) -> None:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY
-from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.wizards import launch_wizard
@@ -20,6 +19,7 @@ from sygesikring_tui.domain.model import PersonState
 from sygesikring_tui.domain.wizards.callup import suggest_callup
 from sygesikring_tui.domain.wizards.discharge import service_start
 from sygesikring_tui.domain.wizards.renumbering import changes_to
+from tests.wizard_kit import SIZE, find_task, open_from_inbox
 
 
 def renumbered(st: PersonState) -> bool:

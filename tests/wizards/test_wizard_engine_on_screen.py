@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY
-from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.wizards import launch_wizard
 from screens.wizards.engine import RetiredWarning, Toggle, WizardScreen
 from sygesikring_tui.domain.wizards import card_records, prison_switch
-from sygesikring_tui.domain.fees import within_three_months
-from sygesikring_tui.domain.model import CardStatus, PersonState, TaskStatus
+from sygesikring_tui.domain.model import CardStatus, TaskStatus
 from sygesikring_tui.domain.wizards.common import ACK_AP4
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import open_store
+from tests.wizard_kit import SIZE, find_task, in_group4_card_taken, married_within, only_040, open_from_inbox, text_of
 
 
 @pytest.fixture(autouse=True)
@@ -27,24 +26,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "home"
     monkeypatch.setenv("SYGESIKRING_HOME", str(folder))
     return folder
-
-
-def married_within(st: PersonState) -> bool:
-    p = st.person
-    return bool(p.married_on and p.name_changed_on and within_three_months(p.married_on, p.name_changed_on))
-
-
-def in_group4_card_taken(st: PersonState) -> bool:
-    g = st.current_group(TODAY)
-    return g is not None and g.group == 4 and any(c.status == CardStatus.CANCELLED for c in st.cards)
-
-
-def only_040(st: PersonState) -> bool:
-    return not prison_switch.undone_by_041(st) and st.current_group(TODAY).group == 1
-
-
-def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector).render())
 
 
 async def test_marriage_name_card_from_inbox_orders_a_free_card(training_store: Path) -> None:
@@ -88,6 +69,11 @@ async def test_card_after_group4_from_inbox_switches_to_group1_and_orders_a_free
         await pilot.press("space")
         await pilot.pause()
         assert str(toggle.render()).startswith(t("wizard.toggle.on"))
+        await pilot.press("enter")
+        await pilot.pause()
+        # into group 1: who is the doctor now (3.1.7) -- the suggested answer is taken
+        assert screen.wizard.steps[screen.step_no].id == "doctor"
+        chosen = screen.draft.get("new_doctor")
         await pilot.press("enter", "ctrl+n")
         await pilot.pause()
         assert screen.on_review
@@ -97,6 +83,7 @@ async def test_card_after_group4_from_inbox_switches_to_group1_and_orders_a_free
     with open_store(training_store, create=False) as s:
         st = s.load_person(cpr)
         assert st.current_group(TODAY).group == 1
+        assert (st.current_doctor(TODAY) is not None) == (chosen != "none")
         assert (st.cards[-1].status, st.cards[-1].fee.paid) == (CardStatus.ORDERED, False)
         assert st.task(task_id).status == TaskStatus.CLOSED
 
