@@ -40,8 +40,8 @@ from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import inbox
 from sygesikring_tui.store.inbox import InboxQuery
+from sygesikring_tui.store.inbox_index import InboxIndex
 
-from .inbox_index import InboxIndex
 from .sync_view import ConflictLine, SyncStatusLine
 from .widgets import AppHeader, Guarded, KeyBar, TrainingBanner, due_marker, fmt_cpr, fmt_date
 
@@ -152,6 +152,9 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._positions: array | None = None  # index path: matching positions in order
         self._gen = 0
         self._rows: LRUCache[int, dict[str, Any]] = LRUCache(4096)
+        # Index path: rows read through from SQLite by rid, kept across queries (a search
+        # keystroke shows mostly rows seen before); cleared when the store changes.
+        self._by_rid: LRUCache[int, dict[str, Any]] = LRUCache(2048)
         self._lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
         self._wa_labels: dict[str | None, str] = {}
 
@@ -248,6 +251,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
 
     def reload(self) -> None:
         """Re-read after a change (a wizard closed a task): keep the position."""
+        self._by_rid.clear()
         if self.index is not None and self._store_signature() != self._index_signature:
             self.index = None  # stale: SQLite answers until the new index is loaded
             self._load_index(self._store_signature())
@@ -307,11 +311,18 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         row = self._rows.get(index)
         if row is not None:
             return row
-        if self._positions is not None and self.index is not None:
-            row = self._rows[index] = self.index.row(self._positions[index])
-            return row
         start = index - index % FETCH_BLOCK
-        if self.ids is not None:
+        if self._positions is not None and self.index is not None:
+            rids = self.index.rids(self._positions[start:start + FETCH_BLOCK])
+            cached = self._by_rid
+            missing = [rid for rid in rids if rid not in cached]
+            for rid, r in inbox.rows(self.store, missing).items():
+                cached[rid] = r
+            for i, rid in enumerate(rids):
+                r = cached.get(rid)
+                if r is not None:
+                    self._rows[start + i] = r
+        elif self.ids is not None:
             rids = list(self.ids[start:start + FETCH_BLOCK])
             by_rid = inbox.rows(self.store, rids)
             for i, rid in enumerate(rids):
