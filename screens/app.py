@@ -424,11 +424,23 @@ class SygesikringApp(Guarded, App[int]):
             return
         self.start_suggested_wizard(*cur)
 
+    def action_find_person(self) -> None:
+        """Ask for a CPR number and open that person (any person of the store)."""
+        from .find_person import FindPersonDialog
+        from .person import PersonScreen
+
+        def opened(number: str | None) -> None:
+            if number:
+                self.push_screen(PersonScreen(number))
+
+        self.push_screen(FindPersonDialog(), opened)
+
     # -- command palette ---------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from .inbox import InboxScreen
 
         yield SystemCommand(t("cmd.inbox"), t("cmd.inbox.help"), self.action_open_inbox)
+        yield SystemCommand(t("cmd.find_person"), t("cmd.find_person.help"), self.action_find_person)
         if isinstance(screen, InboxScreen):
             yield SystemCommand(t("cmd.open_person"), t("cmd.open_person.help"), screen.inbox_list.action_select)
             yield SystemCommand(t("cmd.search"), t("cmd.search.help"), screen.action_focus_search)

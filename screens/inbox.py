@@ -39,7 +39,8 @@ from sygesikring_tui import i18n
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import inbox
-from sygesikring_tui.store.inbox import InboxQuery
+from sygesikring_tui.domain import cpr
+from sygesikring_tui.store.inbox import InboxQuery, parse_search
 from sygesikring_tui.store.inbox_index import InboxIndex
 
 from .sync_view import ConflictLine, SyncStatusLine
@@ -157,6 +158,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._by_rid: LRUCache[int, dict[str, Any]] = LRUCache(2048)
         self._lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
         self._wa_labels: dict[str | None, str] = {}
+        self._styles: dict[tuple[str, bool], Style] = {}
 
     # -- data ---------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -183,8 +185,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._query_signature = self._store_signature()
         self.query_ = query
         self._gen += 1
-        self._rows.clear()
-        self._lines.clear()
+        self._rows.clear()  # (rendered lines are keyed by task, not by position: they stay)
         if keep_cursor:
             start = max(0, int(self.scroll_y))
         else:
@@ -252,6 +253,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def reload(self) -> None:
         """Re-read after a change (a wizard closed a task): keep the position."""
         self._by_rid.clear()
+        self._lines.clear()
         if self.index is not None and self._store_signature() != self._index_signature:
             self.index = None  # stale: SQLite answers until the new index is loaded
             self._load_index(self._store_signature())
@@ -334,6 +336,12 @@ class InboxList(Guarded, ScrollView, can_focus=True):
                 self._rows[start + i] = r
         return self._rows.get(index)
 
+    def count_for(self, query: InboxQuery) -> int:
+        """How many tasks ``query`` matches (from the index once it is loaded)."""
+        if self.index is not None:
+            return len(self.index.select(query))
+        return inbox.count(self.store, query)
+
     @property
     def selected(self) -> dict[str, Any] | None:
         return self.row_at(self.cursor)
@@ -366,14 +374,32 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         index = int(self.scroll_y) + y - 1
         if index >= self.total:
             return Strip.blank(width, self.rich_style)
+        row = self.row_at(index)
+        if row is None:
+            return Strip.blank(width, self.rich_style)
         is_cursor = index == self.cursor
-        key = (self._gen, index, width, is_cursor, self.has_focus)
+        # Keyed by task: a search keystroke or a backspace shows mostly tasks drawn before.
+        key = (row["rid"], width, is_cursor, self.has_focus)
         strip = self._lines.get(key)
         if strip is None:
-            row = self.row_at(index)
-            strip = self._row_line(row, width, is_cursor) if row else Strip.blank(width, self.rich_style)
-            self._lines[key] = strip
+            strip = self._lines[key] = self._row_line(row, width, is_cursor)
         return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
+        lines = getattr(self, "_lines", None)  # (called during __init__ too)
+        if lines is not None:
+            lines.clear()
+
+    def _style(self, component: str) -> Style:
+        """A component's style (with focus state), computed once: ``get_component_rich_style``
+        and ``rich_style`` walk the CSS each call, which was a third of a row's drawing."""
+        key = (component, self.has_focus)
+        got = self._styles.get(key)
+        if got is None:
+            got = self._styles[key] = self.rich_style if component == "" else self.get_component_rich_style(component)
+        return got
 
     def _header_line(self, width: int) -> Strip:
         key = ("header", width, self.query_.sort, self.query_.descending, i18n.language())
@@ -414,16 +440,16 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def _row_line(self, row: dict[str, Any], width: int, is_cursor: bool) -> Strip:
         texts = self.row_texts(row)
         widths = layout(width)
-        base = self.rich_style
+        base = self._style("")
         if is_cursor:
-            style = base + self.get_component_rich_style("inbox--cursor")
+            style = base + self._style("inbox--cursor")
         elif row["status"] != "open":
-            style = base + self.get_component_rich_style("inbox--closed")
+            style = base + self._style("inbox--closed")
         else:
             style = base
         segments: list[Segment] = []
         urgent = bool(due_marker(row["due"], row["status"], self.today))
-        due_style = style + self.get_component_rich_style("inbox--due") if urgent and not is_cursor else style
+        due_style = style + self._style("inbox--due") if urgent and not is_cursor else style
         if urgent and is_cursor:
             due_style = style + Style(bold=True, underline=True)
         for i, (text, w) in enumerate(zip(texts, widths)):
@@ -541,6 +567,8 @@ class InboxScreen(Guarded, Screen[None]):
     InboxScreen #search-label { width: auto; padding: 0 1; }
     InboxScreen #count { width: 20; padding: 0 1; text-style: bold; text-align: right; }
     InboxScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
+    InboxScreen #search-note { display: none; height: auto; max-height: 2; padding: 0 1; color: $warning; }
+    InboxScreen #search-note.-shown { display: block; }
     """
     BINDINGS = [
         Binding("slash", "focus_search", show=False),
@@ -551,11 +579,13 @@ class InboxScreen(Guarded, Screen[None]):
         Binding("w", "wizard", show=False),
         Binding("r", "reload", show=False),
         Binding("c", "conflicts", show=False),
+        Binding("ctrl+o", "all_statuses", show=False, id="inbox.all_statuses"),
     ]
 
     def __init__(self, query: InboxQuery | None = None) -> None:
         super().__init__()
         self._initial_query = query or InboxQuery()
+        self._shown: dict[str, str] = {}  # selector -> the text it shows
 
     @property
     def sapp(self) -> SygesikringApp:
@@ -570,6 +600,7 @@ class InboxScreen(Guarded, Screen[None]):
             yield SearchInput(placeholder=t("inbox.search_placeholder"), id="search",
                               select_on_focus=False)
             yield Label("", id="count")
+        yield Static("", id="search-note")  # a bad CPR number, or why nothing was found
         yield Static("", id="filter-bar")
         yield InboxList(self.sapp.store, self.sapp.catalogue, self.sapp.today, self._initial_query, id="inbox-list")
         yield SyncStatusLine(id="sync-status")
@@ -609,13 +640,15 @@ class InboxScreen(Guarded, Screen[None]):
         self.query_one(SearchInput).placeholder = t("inbox.search_placeholder")
         self._update_count(self.inbox_list.total)
         self._update_filter_bar()
+        self._update_note()
 
     def show_count(self, total: int) -> None:
         if self.is_mounted:
             self._update_count(total)
+            self._update_note()
 
     def _update_count(self, total: int) -> None:
-        self.query_one("#count", Label).update(t("inbox.count", n=fmt_int(total)), layout=False)
+        self._show("#count", t("inbox.count", n=fmt_int(total)))
 
     def on_inbox_list_count_changed(self, message: InboxList.CountChanged) -> None:
         self._update_count(message.total)
@@ -631,15 +664,47 @@ class InboxScreen(Guarded, Screen[None]):
         col = next(c for c in COLUMNS if c.key == q.sort) if q.sort in {c.key for c in COLUMNS} else None
         sort_label = t(col.label) if col else t(f"inbox.sort.{q.sort}")
         arrow = "▼" if q.descending else "▲"
-        self.query_one("#filter-bar", Static).update(
-            t("inbox.filter_bar", status=status, event=event, workaround=wa, sort=f"{sort_label} {arrow}"),
-            layout=False)
+        self._show("#filter-bar", t("inbox.filter_bar", status=status, event=event, workaround=wa,
+                                    sort=f"{sort_label} {arrow}"))
+
+    def _show(self, selector: str, text: str) -> None:
+        """Update a one-line text only if it changed (a search keystroke changes the count,
+        not the filter line: repainting it would cost part of the keystroke's frame)."""
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text, layout=False)
 
     # -- query changes ------------------------------------------------------------------
     def _set_query(self, **changes: Any) -> None:
         lst = self.inbox_list
         lst.set_query(replace(lst.query_, **changes))
         self._update_filter_bar()
+
+    def _update_note(self) -> None:
+        """The line under the search field: a typed full CPR number that cannot exist
+        (format, date, century; never the checksum), or, when nothing matches under a status
+        filter, that tasks of the other status are hidden and how to show them."""
+        lst = self.inbox_list
+        q = lst.query_
+        text = ""
+        s = parse_search(q.search)
+        if s.kind == "cpr" and len(s.term) >= 10:
+            try:
+                cpr.validate(q.search.strip())
+            except cpr.CprError as exc:
+                text = t(exc.code)
+        if not text and lst.total == 0 and q.status and (s.kind or q.event_code or q.workaround_id):
+            hidden = lst.count_for(replace(q, status=None))
+            if hidden:
+                key = "inbox.search.hidden_closed" if q.status == "open" else "inbox.search.hidden_other"
+                text = t(key, status=t(f"status.{q.status}"), n=fmt_int(hidden))
+        if self._shown.get("#search-note") != text:
+            self._show("#search-note", text)
+            self.query_one("#search-note", Static).set_class(bool(text), "-shown")
+
+    def action_all_statuses(self) -> None:
+        """Show tasks of every status (what the note under the search field offers)."""
+        self._set_query(status=None)
 
     def search_changed(self, value: str) -> None:
         if value != self.inbox_list.query_.search:
