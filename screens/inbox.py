@@ -144,6 +144,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self.today = today
         self.query_ = query or InboxQuery()
         self.total = 0
+        self.total_known = True  # False: only the first page is known (the count follows)
         self.cursor = 0
         self.ids: array | None = None  # SQL path: the ordered row ids, once fetched
         self.index: InboxIndex | None = None  # the in-memory index, once loaded
@@ -190,6 +191,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             start = max(0, int(self.scroll_y))
         else:
             start = 0
+        self.total_known = True
         if self.index is not None:
             self._positions = self.index.select(query, previous)
             self.ids = None
@@ -197,9 +199,17 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         else:
             self._positions = None
             self.ids = None
-            self.total = inbox.count(self.store, query)
-            for i, row in enumerate(inbox.page(self.store, query, start, max(self.visible_rows, 1) + 1)):
+            want = max(self.visible_rows, 1) + 1
+            page = inbox.page(self.store, query, start, want)
+            for i, row in enumerate(page):
                 self._rows[start + i] = row
+            if start == 0 and len(page) == want:
+                # No COUNT before the first paint (over 1M rows it alone took 0.1 s): the
+                # index or the id list, read in the background, brings the exact count.
+                self.total = len(page)
+                self.total_known = False
+            else:
+                self.total = len(page) if start == 0 else inbox.count(self.store, query)
         self.cursor = min(self.cursor, max(self.total - 1, 0)) if keep_cursor else 0
         self._set_rows(self.total)
         if not keep_cursor:
@@ -279,7 +289,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if callable(settled):
             settled()
         positions = index.select(self.query_)
-        if len(positions) != self.total:  # the store changed since the first paint
+        if len(positions) != self.total or not self.total_known:  # count unknown, or the store changed
             self.set_query(self.query_, keep_cursor=True)
         else:
             self._positions = positions
@@ -298,8 +308,9 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if gen != self._gen:
             return  # a newer query replaced this one
         self.ids = result
-        if len(result) != self.total:  # the store changed in between: trust the full list
+        if len(result) != self.total or not self.total_known:  # the count, or the store changed
             self.total = len(result)
+            self.total_known = True
             self._rows.clear()
             self._lines.clear()
             self._set_rows(self.total)
@@ -648,7 +659,8 @@ class InboxScreen(Guarded, Screen[None]):
             self._update_note()
 
     def _update_count(self, total: int) -> None:
-        self._show("#count", t("inbox.count", n=fmt_int(total)))
+        known = self.inbox_list.total_known if self.is_mounted else True
+        self._show("#count", t("inbox.count", n=fmt_int(total) if known else "…"))
 
     def on_inbox_list_count_changed(self, message: InboxList.CountChanged) -> None:
         self._update_count(message.total)
