@@ -199,7 +199,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         else:
             self._positions = None
             self.ids = None
-            want = max(self.visible_rows, 1) + 1
+            want = max(self.visible_rows + 1, FETCH_BLOCK)  # (the size may be unknown yet at mount)
             page = inbox.page(self.store, query, start, want)
             for i, row in enumerate(page):
                 self._rows[start + i] = row
@@ -659,7 +659,7 @@ class InboxScreen(Guarded, Screen[None]):
             self._update_note()
 
     def _update_count(self, total: int) -> None:
-        known = self.inbox_list.total_known if self.is_mounted else True
+        known = self.inbox_list.total_known
         self._show("#count", t("inbox.count", n=fmt_int(total) if known else "…"))
 
     def on_inbox_list_count_changed(self, message: InboxList.CountChanged) -> None:
