@@ -41,6 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from . import notify
 from ..domain import operations as ops_mod
 from ..domain.cpr import mask
 from ..domain.model import (
@@ -336,6 +337,7 @@ class Storage:
         return done
 
     def close(self) -> None:
+        notify.closed(self)
         self.engine.dispose()
 
     # -- schema -------------------------------------------------------------------------
@@ -388,6 +390,9 @@ class Storage:
             yield conn, box
             if box[0] != head:
                 conn.execute(sa.update(log_head).where(log_head.c.id == 1).values(seq=box[0]))
+                notify.in_transaction(conn, box[0])
+        if box[0] != head:
+            notify.committed(self)
 
     def head(self) -> int:
         with self.engine.connect() as conn:
