@@ -134,9 +134,9 @@ def validate_doctor(draft: Draft, ctx: WizardContext, candidates: Sequence[dc.Ch
     errs = dc.validate("provider", draft, ctx, candidates[-1])
     if errs:
         return errs
-    g = ctx.state.current_group(effective)
-    if g is None or g.group != 1:
-        return [FieldError("provider", "rule.choice_needs_group1", {"group": g.group if g else "-"})]
+    no_group1 = rules.group1_problem(ctx.state, effective)
+    if no_group1 is not None:
+        return [FieldError("provider", *no_group1)]
     cur = ctx.state.current_doctor(effective)
     p = chosen_provider(draft, ctx)
     if cur is not None and p is not None and cur.provider_number == p.provider_number:
