@@ -10,21 +10,15 @@ from datetime import date, timedelta
 from sygesikring_tui.domain.model import GroupRegistration, PersonState
 from sygesikring_tui.domain.wizards import WIZARDS
 from sygesikring_tui.domain.wizards import doctor_after_group45 as after45
-from sygesikring_tui.store import Store, open_store
+from sygesikring_tui.store import Store
 from tests.factories import CLOSED, OPEN, PROVIDERS, a_cpr, a_person, a_task, with_doctor
 from tests.wizard_kit import ctx_for, put, walk
 
-import pytest
 
 TODAY = date(2026, 11, 25)
 
 
-@pytest.fixture
-def store(tmp_path) -> Store:
-    s = open_store(tmp_path / "desk.db")
-    s.upsert_providers(PROVIDERS)
-    yield s
-    s.close()
+STORE_PROVIDERS = PROVIDERS
 
 
 def _served(store: Store, code: str, group: int) -> PersonState:

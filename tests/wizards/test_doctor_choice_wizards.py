@@ -55,13 +55,7 @@ CLOSED_8KM = Provider("034567", "Lægehuset Viby", False, 751, 56.130, 10.110, "
 PROVIDERS = [OPEN, CLOSED, FAR, NEAR, CLOSED_8KM]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(tmp_path / "case.db")
-    with s.transaction():
-        s.upsert_providers(PROVIDERS)
-    yield s
-    s.close()
+STORE_PROVIDERS = PROVIDERS
 
 
 def step_errors(wizard: Wizard, ctx: WizardContext, step_id: str, draft: dict[str, str]) -> list[str]:

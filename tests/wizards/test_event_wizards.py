@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
 from tests.factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
@@ -32,7 +31,7 @@ from sygesikring_tui.domain.model import (
 from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.domain.wizards import greenland, texts
 from sygesikring_tui.domain.wizards import WIZARDS, Wizard, WizardContext, dry_run
-from sygesikring_tui.store import Store, open_store
+from sygesikring_tui.store import Store
 from tests.wizard_kit import commit, ctx_for
 
 TODAY = date(2026, 11, 25)
@@ -42,13 +41,7 @@ OPEN2 = Provider("023456", "Lægerne Åboulevarden", True, 751, 56.158, 10.207, 
 NUUK = Address("Aqqusinersuaq 4", "3900", "Nuuk", 955, 64.181, -51.694)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(tmp_path / "case.db")
-    with s.transaction():
-        s.upsert_providers([OPEN, CLOSED, FAR, OPEN2])
-    yield s
-    s.close()
+STORE_PROVIDERS = (OPEN, CLOSED, FAR, OPEN2)
 
 
 def step_errors(wizard: Wizard, step_id: str, draft: dict[str, str], ctx: WizardContext) -> list[str]:

@@ -6,27 +6,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
-import pytest
-from tests.factories import CLOSED, FAR, OPEN, a_cpr, a_person, a_task
+from tests.factories import a_cpr, a_person, a_task
 
 from sygesikring_tui.domain.model import CardStatus, CprEvent, Fee, GroupRegistration, HealthCard, TaskStatus
 from sygesikring_tui.domain.wizards import card_records, prison_switch
 from sygesikring_tui.domain.wizards import WIZARDS
 from sygesikring_tui.domain.wizards.common import ACK_AP4
-from sygesikring_tui.store import Store, open_store
+from sygesikring_tui.store import Store
 from tests.wizard_kit import FEE, TODAY, commit, ctx_for, put, walk
 from tests.wizard_kit import op_tuples as strip_at
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(tmp_path / "case.db")
-    with s.transaction():
-        s.upsert_providers([OPEN, CLOSED, FAR])
-    yield s
-    s.close()
 
 
 def _married(store: Store, married: date | None, changed: date | None, code: str = "004"):
