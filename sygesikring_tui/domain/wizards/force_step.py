@@ -168,9 +168,5 @@ def parents_of(state: PersonState, *kinds: RelationKind) -> list[str]:
     return list(dict.fromkeys(r.other_cpr for r in state.relations if r.kind in kinds))
 
 
-def related_parents(state: PersonState) -> list[str]:
-    return parents_of(state, RelationKind.RESIDENCE_PARENT, RelationKind.PARENT)
-
-
 def chosen_parent(draft: Draft, ctx: WizardContext) -> PersonState | None:
     return ctx.states.get(draft.get("parent", ""))
