@@ -25,17 +25,13 @@ def test_a_write_that_fails_after_the_person_rows_leaves_nothing_in_the_cache(db
         storage.load(load_records([p]))
         token = storage.add_desk("d", 751)[1]
         desk = storage.desk_for_token(token)
-        real = Storage._many
+        def failing(conn, rows):
+            raise RuntimeError("injected: the database failed mid-write")
 
-        def failing(self, conn, sql, rows):
-            if sql.startswith("INSERT INTO ops"):
-                raise RuntimeError("injected: the database failed mid-write")
-            return real(self, conn, sql, rows)
-
-        monkeypatch.setattr(Storage, "_many", failing)
+        monkeypatch.setattr(storage.repo, "add_ops", failing)  # after the person rows are written
         with pytest.raises(RuntimeError):
             storage.push(desk, [_note(p.cpr, p.version, "lost with the transaction")])
-        monkeypatch.setattr(Storage, "_many", real)
+        monkeypatch.undo()
         assert storage.all_persons()[p.cpr].version == p.version
         # Another server process writes the same version number with other content ...
         other = Storage(db_url)
