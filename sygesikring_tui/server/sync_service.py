@@ -199,17 +199,25 @@ class SyncService:
                     blocked.add(cpr)
                 else:
                     op = Operation(op_id, o["kind"], cpr, o["payload"], o["base_version"], o.get("case_id"))
+                    new = None
                     try:
                         violations = [{"code": v.code, "params": to_json(v.params)}
                                       for v in ops_mod.check(state, op, ctx)]
+                        if not violations:
+                            new = ops_mod.apply(state, op, ctx)
                     except ops_mod.PayloadError as exc:
                         violations = [{"code": "rule.payload", "params": {"detail": str(exc)}}]
-                    if violations:
+                    except Exception:
+                        # A rule-book fault on one operation: refuse that one (logged with its
+                        # traceback), never fail the whole batch with a 500 the desk retries forever.
+                        log.exception("operation %s (%s on %s) failed in the rule book", op_id, o["kind"], mask(cpr))
+                        violations = [{"code": "server.error", "params": {
+                            "detail": "the server could not decide this operation"}}]
+                    if violations or new is None:
                         ans = {"op_id": op_id, "status": "rejected", "reasons": violations,
                                "version": state.version, "state": to_json(state)}
                         blocked.add(cpr)
                     else:
-                        new = ops_mod.apply(state, op, ctx)
                         states[cpr] = new
                         head[0] += 1
                         dirty[cpr] = head[0]
