@@ -18,6 +18,7 @@ from . import codec
 from .codec import Encoded, from_json
 
 SCHEMA_VERSION = 3
+MIGRATION_LOCK = 0x5359474553  # the advisory lock id of schema migrations ("SYGES")
 
 metadata = sa.MetaData()
 
@@ -139,8 +140,14 @@ def now() -> str:
 
 
 def migrate(engine: Engine) -> None:
-    """Create the schema if new, refuse a newer one; numbered like the desk store."""
+    """Create the schema if new, refuse a newer one; numbered like the desk store.
+
+    Server processes started at once on one PostgreSQL take turns here (an advisory lock
+    held to the end of the transaction): one migrates, the others find it done.
+    """
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)" % MIGRATION_LOCK)
         insp = sa.inspect(conn)
         if insp.has_table("server_meta"):
             row = conn.execute(sa.select(server_meta.c.value).where(server_meta.c.key == "schema")).first()

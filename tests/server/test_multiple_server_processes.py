@@ -152,3 +152,21 @@ def test_serve_with_several_workers_keeps_the_sequence_contiguous(pg_db, tmp_pat
     finally:
         srv.stop()
         storage.close()
+
+
+def test_processes_started_at_once_on_an_empty_database_migrate_it_once(pg_db, tmp_path):
+    servers = [ServerProcess(pg_db, tmp_path / f"home{i}") for i in range(3)]
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            list(pool.map(ServerProcess.start, servers))  # each raises if its process died
+        storage = Storage(pg_db)
+        try:
+            token = storage.add_desk("desk", MUNI_A)[1]
+        finally:
+            storage.close()
+        for srv in servers:
+            with _client(srv, token) as http:
+                assert http.get("/v1/changes").json()["changes"] == []
+    finally:
+        for srv in servers:
+            srv.stop()
