@@ -73,27 +73,6 @@ class Storage:
         self.sync = SyncService(self.repo, self.rule_context, self._today)
         schema_mod.migrate(self.engine)
 
-    # The cache, as tests and the bench look at it.
-    @property
-    def _cache(self) -> Any:
-        return self.cache.entries
-
-    @property
-    def cache_size(self) -> int:
-        return self.cache.size
-
-    @cache_size.setter
-    def cache_size(self, n: int) -> None:
-        self.cache.size = n
-
-    @property
-    def cache_hits(self) -> int:
-        return self.cache.hits
-
-    @property
-    def cache_misses(self) -> int:
-        return self.cache.misses
-
     def close(self) -> None:
         self.engine.dispose()
 
