@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import math
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Path, Query, Request, Security
@@ -26,54 +26,26 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .. import __version__ as app_version
 from ..domain import cpr_event_tasks
 from ..logs import mask_text
+from . import notify
 from .codec import dumps
 from .storage import MAX_BATCH, MAX_PAGE, BodyMismatch, Desk, NotFound, OpIdInUse, Storage
+from .sync_service import json_problem
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20  # bytes per request body, unless configured (--max-body, $SYGESIKRING_SERVER_MAX_BODY)
 MAX_CURSOR = 1 << 62
 MAX_VERSION = (1 << 31) - 1
-MAX_JSON_DEPTH = 32
 LINE = r"^[^\x00-\x1f\x7f]+$"  # one line of text: no control characters (a NUL never reaches PostgreSQL)
 CPR = r"^\d{10}$"
-
-
-def json_problem(value: Any, depth: int = 0) -> str | None:
-    """Why a decoded JSON value cannot be stored and sent on (None: it can): a lone
-    surrogate (not Unicode, so no UTF-8 for the database), a non-finite number (not JSON),
-    nesting deeper than MAX_JSON_DEPTH."""
-    if depth > MAX_JSON_DEPTH:
-        return f"nested deeper than {MAX_JSON_DEPTH} levels"
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "text is not valid Unicode (a lone surrogate)"
-        return None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else "a number that is not finite"
-    if isinstance(value, dict):
-        for k, v in value.items():
-            why = json_problem(k, depth + 1) or json_problem(v, depth + 1)
-            if why:
-                return why
-        return None
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            why = json_problem(v, depth + 1)
-            if why:
-                return why
-        return None
-    return None  # dates and the like: made by the validation itself
 
 
 class _Checked(BaseModel):
     @model_validator(mode="after")
     def _storable(self) -> Any:
-        why = json_problem(dict(self))
+        # An operation's payload is judged per operation by the sync service (a rejected
+        # answer, the rest of the batch goes on); everything else here, for the whole request.
+        why = json_problem({k: v for k, v in self if k != "payload"})
         if why:
             raise ValueError(why)
         return self
@@ -138,6 +110,7 @@ class HealthOut(BaseModel):
     status: str
     head: int
     db: str
+    notify: str = Field(description="how a desk learns of new changes: long-poll (GET /v1/changes?wait=)")
 
 
 class WhoamiOut(BaseModel):
@@ -267,6 +240,7 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
                   max_body_size=max_body)
     app.state.storage = storage
     app.state.max_body = max_body
+    notifier = notify.notifier_for(storage)
     bearer = HTTPBearer(auto_error=False, description="the token `sygesikring-server add-desk` printed")
 
     @app.exception_handler(StarletteHTTPException)
@@ -301,7 +275,7 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
 
     @app.get("/health", response_model=HealthOut, responses=_answers(500))
     def health() -> dict[str, Any]:
-        return {"status": "ok", "head": storage.head(), "db": storage.engine.dialect.name}
+        return {"status": "ok", "head": storage.head(), "db": storage.engine.dialect.name, "notify": "long-poll"}
 
     @app.get("/v1/whoami", response_model=WhoamiOut, responses=_answers(401, 500))
     def whoami(desk: Desk = Depends(desk_dep)) -> dict[str, Any]:
@@ -326,9 +300,11 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
 
     @app.get("/v1/changes", responses={200: {"description": CHANGES_DOC, "model": ChangesOut},
                                        **_answers(401, 403, 422, 500)})
-    def changes(cursor: int = Query(0, ge=0, le=MAX_CURSOR), limit: int = Query(1000, ge=1, le=MAX_PAGE),
-                desk: Desk = Depends(desk_only), caseworker: str | None = caseworker_header) -> Response:
-        page, nxt, more = storage.pull(desk, cursor, limit, caseworker)
+    async def changes(cursor: int = Query(0, ge=0, le=MAX_CURSOR), limit: int = Query(1000, ge=1, le=MAX_PAGE),
+                      wait: float = Query(0, ge=0, le=notify.MAX_WAIT, description=notify.WAIT_DOC),
+                      desk: Desk = Depends(desk_only), caseworker: str | None = caseworker_header) -> Response:
+        audited = SimpleNamespace(pull=lambda d, c, n: storage.pull(d, c, n, caseworker))  # who, in the audit
+        page, nxt, more = await notifier.pull(audited, desk, cursor, limit, wait)
         return Response(render_changes(page, nxt, more), media_type="application/json")
 
     @app.get("/v1/persons/{cpr}", response_model=dict[str, Any], responses=_answers(401, 403, 404, 422, 500))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -131,8 +131,14 @@ class StateCache:
 class Repository:
     """SQL over one engine. Every method takes the connection of the caller's transaction."""
 
-    def __init__(self, engine: Engine, cache: StateCache | None = None) -> None:
+    def __init__(self, engine: Engine, cache: StateCache | None = None,
+                 on_write: Callable[[Connection, int], None] | None = None,
+                 on_commit: Callable[[], None] | None = None) -> None:
+        """``on_write(conn, new_head)``: in a write transaction that moved the head, before
+        it commits; ``on_commit()``: after it committed."""
         self.engine = engine
+        self.on_write = on_write
+        self.on_commit = on_commit
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.ph = "?" if self.is_sqlite else "%s"  # the driver's placeholder
         self.cache = cache or StateCache()
@@ -193,6 +199,10 @@ class Repository:
             yield conn, box
             if box[0] != head:
                 conn.execute(sa.update(log_head).where(log_head.c.id == 1).values(seq=box[0]))
+                if self.on_write is not None:
+                    self.on_write(conn, box[0])
+        if box[0] != head and self.on_commit is not None:
+            self.on_commit()
 
     # -- persons ----------------------------------------------------------------------------
     def person_heads(self, conn: Connection, cprs: Iterable[str]) -> dict[str, tuple[int, int]]:

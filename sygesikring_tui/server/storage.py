@@ -33,11 +33,11 @@ import sqlalchemy as sa
 
 from ..domain.model import PersonState, Provider
 from ..domain.operations import RuleContext
-from . import codec
+from . import codec, notify
 from . import schema as schema_mod
 from .codec import decode_person, encode_person, from_json, to_json
 from .repository import CACHE_SIZE, Repository, StateCache, make_engine, normalise_url
-from .schema import SCHEMA_VERSION, SchemaTooNew, audit, changes, desks, providers
+from .schema import SCHEMA_VERSION, SchemaTooNew, audit, changes, desks, ops, persons, providers
 from .sync_service import (
     MAX_BATCH,
     MAX_PAGE,
@@ -49,7 +49,7 @@ from .sync_service import (
     body_hash,
 )
 
-__all__ = ["CACHE_SIZE", "MAX_BATCH", "MAX_PAGE", "SCHEMA_VERSION", "BodyMismatch", "Desk", "NotFound",
+__all__ = ["audit", "changes", "ops", "persons", "providers", "CACHE_SIZE", "MAX_BATCH", "MAX_PAGE", "SCHEMA_VERSION", "BodyMismatch", "Desk", "NotFound",
            "OpIdInUse", "SchemaTooNew", "Storage", "body_hash", "drop_all", "hash_token", "make_engine",
            "normalise_url"]
 
@@ -69,11 +69,14 @@ class Storage:
         self._providers: tuple[int, dict[str, Provider]] | None = None  # (highest provider seq, providers)
         self._providers_lock = threading.Lock()
         self.cache = StateCache(CACHE_SIZE)
-        self.repo = Repository(self.engine, self.cache)
+        # Every committed write wakes the desks long-polling for changes (notify).
+        self.repo = Repository(self.engine, self.cache, on_write=notify.in_transaction,
+                               on_commit=lambda: notify.committed(self))
         self.sync = SyncService(self.repo, self.rule_context, self._today)
         schema_mod.migrate(self.engine)
 
     def close(self) -> None:
+        notify.closed(self)
         self.engine.dispose()
 
     def head(self) -> int:
@@ -133,7 +136,7 @@ class Storage:
 
     def rule_context(self) -> RuleContext:
         provs = self.providers()
-        return RuleContext(today=self._today(), provider=provs.get)
+        return RuleContext(today=self._today(), provider=provs.get, providers=provs.values)
 
     # -- the sync service ---------------------------------------------------------------
     def person(self, desk: Desk | None, cpr: str, audit_action: str = "read",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 2000
 MAX_PAGE = 10000
+MAX_JSON_DEPTH = 32
 
 ALLOWED, REFUSED, NOT_FOUND = "allowed", "refused", "not_found"
 
@@ -70,12 +72,46 @@ class Desk:
     revoked: str | None = None
 
 
+def json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a decoded JSON value cannot be stored and sent on (None: it can): a lone
+    surrogate (not Unicode, so no UTF-8 for the database), a non-finite number (not JSON),
+    nesting deeper than MAX_JSON_DEPTH."""
+    if depth > MAX_JSON_DEPTH:
+        return f"nested deeper than {MAX_JSON_DEPTH} levels"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text is not valid Unicode (a lone surrogate)"
+        return None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else "a number that is not finite"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            why = json_problem(k, depth + 1) or json_problem(v, depth + 1)
+            if why:
+                return why
+        return None
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            why = json_problem(v, depth + 1)
+            if why:
+                return why
+        return None
+    return None  # dates and the like: made by the validation itself
+
+
+
 def body_hash(op: dict[str, Any]) -> str:
     """The identity of an operation's body: everything the desk sent about it."""
     body = {k: op.get(k) for k in ("op_id", "kind", "cpr", "payload", "base_version", "case_id")}
     # The same text as json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
     # without building an encoder per operation; stored hashes must never change.
-    return hashlib.sha256(_HASH_ENC.encode(body).encode("utf-8")).hexdigest()
+    # (surrogatepass: a hostile body with an unpaired surrogate still gets a hash; the rules
+    # then reject it instead of the server failing)
+    return hashlib.sha256(_HASH_ENC.encode(body).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _HASH_ENC = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -167,6 +203,15 @@ class SyncService:
             # cpr -> current state, for persons this desk may change (absent: None)
             states: dict[str, PersonState | None] = {c: (v[2].state if v[1] == desk.municipality else None)
                                                      for c, v in loaded.items()}
+
+            def person(c: str) -> PersonState | None:
+                """Another person's state for a rule (the cohabitant, the old number, a parent)."""
+                if states.get(c) is not None:
+                    return states[c]
+                got = repo.load_persons(conn, [c]).get(c) if isinstance(c, str) else None
+                return got[2].state if got else None
+
+            ctx = replace(ctx, person=person)
             dirty: dict[str, int] = {}  # cpr -> seq of its last change
             blocked: set[str] = set()
             new_ops: list[tuple[Any, ...]] = []
@@ -200,7 +245,10 @@ class SyncService:
                 else:
                     op = Operation(op_id, o["kind"], cpr, o["payload"], o["base_version"], o.get("case_id"))
                     new = None
+                    why = json_problem(o["payload"])
                     try:
+                        if why:  # text the database cannot hold (a lone surrogate), no JSON number
+                            raise ops_mod.PayloadError(why)
                         violations = [{"code": v.code, "params": to_json(v.params)}
                                       for v in ops_mod.check(state, op, ctx)]
                         if not violations:

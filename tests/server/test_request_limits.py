@@ -1,6 +1,7 @@
 """Requests are bounded and idempotency answers stay with their desk: an oversized body is 413
 with a JSON body (by its Content-Length or counted while streamed), every integer has a
-bound, text the database cannot hold (a lone surrogate, a NUL in a key) is 422 — never a 500 —
+bound, text the database cannot hold (a lone surrogate) is refused — 422 for the request, or a
+rejected answer for one operation's payload — never a 500,
 and an op_id another desk used is 409 "op_id in use" with nothing of the other desk's answer."""
 
 from __future__ import annotations
@@ -72,15 +73,28 @@ def test_a_base_version_out_of_range_or_not_an_integer_is_422(env: Env, person, 
 LONE = '"\\ud800"'  # JSON text of a lone surrogate: valid JSON, not valid Unicode
 
 
-@pytest.mark.parametrize("where", ["payload", "op_id", "key"])
-def test_a_lone_surrogate_in_a_push_is_422_not_500(env: Env, person, where):
-    op = _note(person.cpr, person.version, "SURR")
-    text = json.dumps({"training": False, "ops": [op]})
-    text = {"payload": text.replace('"hej"', LONE), "op_id": text.replace('"SURR"', LONE),
-            "key": text.replace('"text"', LONE)}[where]
+def _raw_push(env: Env, text: str):
     with env.http(env.desk()) as http:
-        r = http.post("/v1/push", content=text.encode(), headers={"Content-Type": "application/json"})
+        return http.post("/v1/push", content=text.encode(), headers={"Content-Type": "application/json"})
+
+
+def test_a_lone_surrogate_in_an_op_id_refuses_the_request_with_422_not_500(env: Env, person):
+    text = json.dumps({"training": False, "ops": [_note(person.cpr, person.version, "SURR")]})
+    r = _raw_push(env, text.replace('"SURR"', LONE))
     assert r.status_code == 422, r.text
+    assert env.storage.all_persons()[person.cpr].version == person.version
+
+
+@pytest.mark.parametrize("where", ["value", "key"])
+def test_a_lone_surrogate_in_a_payload_rejects_that_operation_and_the_batch_goes_on(env: Env, person, where):
+    bad = json.dumps(_note(person.cpr, person.version, "bad"))
+    bad = bad.replace('"hej"', LONE) if where == "value" else bad.replace('"text"', LONE)
+    good = json.dumps(_note(person.cpr, person.version, "good"))
+    r = _raw_push(env, '{"training": false, "ops": [%s, %s]}' % (bad, good))
+    assert r.status_code == 200, r.text
+    first, second = r.json()["results"]
+    assert first["status"] == "rejected" and first["reasons"][0]["code"] == "rule.payload"
+    assert second["status"] == "blocked"  # made on top of the refused one, as for any rejection
     assert env.storage.all_persons()[person.cpr].version == person.version
 
 
@@ -93,13 +107,13 @@ def test_a_lone_surrogate_in_a_cpr_event_is_422_not_500(env: Env, person):
     assert r.status_code == 422, r.text
 
 
-def test_a_payload_nested_deeper_than_the_bound_is_422(env: Env, person):
+def test_a_payload_nested_deeper_than_the_bound_is_rejected(env: Env, person):
     deep: dict = {"text": "hej"}
     for _ in range(40):
         deep = {"x": deep}
     with env.http(env.desk()) as http:
         r = http.post("/v1/push", json={"training": False, "ops": [{**_note(person.cpr, 1, "d1"), "payload": deep}]})
-    assert r.status_code == 422
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "rejected"
 
 
 def test_an_op_id_used_by_another_desk_is_409_and_tells_nothing_of_its_answer(env: Env):
