@@ -20,8 +20,8 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__ as app_version
 from ..domain import cpr_event_tasks
@@ -193,6 +193,7 @@ class Guard:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await reply(413, too_large(limit))
             return
+
         async def tracking_send(msg: Any) -> None:
             nonlocal started
             if msg["type"] == "http.response.start":
