@@ -43,7 +43,13 @@ def live_server(tmp_path_factory):
 # One allowance, for one state-dependent answer: an op_id this desk already used with another
 # body is refused as a whole batch with 422 (the desk then sends one by one). Schemathesis
 # reuses short op_ids ("0") across cases, so a schema-valid push may meet its own earlier one.
+#
+# And the long-poll's ``wait`` is fixed at 0: a generated wait of up to a minute per request
+# would spend the time budget on waiting (its behaviour has its own tests).
 CONFIG = """
+[parameters]
+"query.wait" = 0
+
 [[operations]]
 include-path = "/v1/push"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
