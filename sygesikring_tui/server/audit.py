@@ -15,7 +15,7 @@ import io
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -40,11 +40,15 @@ class AuditRow:
 
 
 def parse_since(text: str) -> str:
-    """An ISO date or date-time, as the text the ``at`` column compares with (UTC ISO)."""
+    """An ISO date (UTC midnight) or date-time (UTC unless it names its offset), as the text
+    the ``at`` column (UTC ISO, milliseconds) compares with."""
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError:
-        return datetime.fromisoformat(text).isoformat()
+        moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def query(engine: Engine, cpr: str | None = None, desk: int | None = None, since: str | None = None,

@@ -106,3 +106,9 @@ def test_full_cpr_numbers_only_into_a_private_file(cli_env: Env, tmp_path, capsy
     assert server_cli.main(["--db", db, "audit", "--csv", "--unmasked", "--out", str(out)]) == 0
     assert a.cpr in out.read_text() and a.cpr not in capsys.readouterr().out
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_since_takes_a_date_or_a_moment_with_its_offset_in_utc():
+    assert audit_mod.parse_since("2026-03-01") == "2026-03-01"
+    assert audit_mod.parse_since("2026-03-01T10:00:00+01:00") == "2026-03-01T09:00:00.000+00:00"
+    assert audit_mod.parse_since("2026-03-01T10:00") == "2026-03-01T10:00:00.000+00:00"
