@@ -274,11 +274,11 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
     caseworker_header = Header(None, alias="X-Caseworker", min_length=1, max_length=64, pattern=LINE,
                                description="who at the desk asks (written to the audit log)")
 
-    @app.get("/health", response_model=HealthOut, responses=_answers(500))
+    @app.get("/health", response_model=HealthOut, responses=_answers(413, 500))
     def health() -> dict[str, Any]:
         return {"status": "ok", "head": storage.head(), "db": storage.engine.dialect.name, "notify": "long-poll"}
 
-    @app.get("/v1/whoami", response_model=WhoamiOut, responses=_answers(401, 500))
+    @app.get("/v1/whoami", response_model=WhoamiOut, responses=_answers(401, 413, 500))
     def whoami(desk: Desk = Depends(desk_dep)) -> dict[str, Any]:
         return {"id": desk.id, "name": desk.name, "municipality": desk.municipality, "role": desk.role}
 
@@ -300,7 +300,7 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
         return Response(dumps({"results": results, "head": head}), media_type="application/json")
 
     @app.get("/v1/changes", responses={200: {"description": CHANGES_DOC, "model": ChangesOut},
-                                       **_answers(401, 403, 422, 500)})
+                                       **_answers(401, 403, 413, 422, 500)})
     async def changes(cursor: int = Query(0, ge=0, le=MAX_CURSOR), limit: int = Query(1000, ge=1, le=MAX_PAGE),
                       wait: float = Query(0, ge=0, le=notify.MAX_WAIT, description=notify.WAIT_DOC),
                       desk: Desk = Depends(desk_only), caseworker: str | None = caseworker_header) -> Response:
@@ -308,7 +308,7 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
         page, nxt, more = await notifier.pull(audited, desk, cursor, limit, wait)
         return Response(render_changes(page, nxt, more), media_type="application/json")
 
-    @app.get("/v1/persons/{cpr}", response_model=dict[str, Any], responses=_answers(401, 403, 404, 422, 500))
+    @app.get("/v1/persons/{cpr}", response_model=dict[str, Any], responses=_answers(401, 403, 404, 413, 422, 500))
     def person(cpr: str = Path(pattern=CPR), desk: Desk = Depends(desk_only),
                caseworker: str | None = caseworker_header) -> dict[str, Any]:
         from ..domain.model import to_json

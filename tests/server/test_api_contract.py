@@ -86,3 +86,19 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(live_server)
     assert rc == 0, out[-6000:]
     assert desk_cases + feed_cases >= 500
     assert "Traceback" not in srv.output()  # not one unhandled error logged
+
+
+def test_the_openapi_document_names_every_error_answer_and_its_body(sqlite_env):
+    from fastapi.testclient import TestClient
+
+    doc = TestClient(sqlite_env.app).get("/openapi.json").json()
+    answers = {(path, method): set(op["responses"]) for path, ops in doc["paths"].items()
+               for method, op in ops.items()}
+    assert answers[("/v1/push", "post")] >= {"200", "400", "401", "403", "409", "413", "422", "500"}
+    assert answers[("/v1/persons/{cpr}", "get")] >= {"200", "401", "403", "404", "422", "500"}
+    assert answers[("/v1/changes", "get")] >= {"200", "401", "403", "422", "500"}
+    assert answers[("/v1/cpr-events", "post")] >= {"200", "400", "401", "403", "413", "422", "500"}
+    invalid = doc["paths"]["/v1/push"]["post"]["responses"]["422"]["content"]["application/json"]["schema"]
+    assert invalid["$ref"].endswith("/InvalidOut")
+    assert set(doc["components"]["schemas"]["InvalidOut"]["required"]) == {"detail", "errors"}
+    assert doc["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
