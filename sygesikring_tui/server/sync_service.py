@@ -229,6 +229,7 @@ class SyncService:
                         # refused one: their base version must not match by coincidence.
                         blocked.add(cpr)
                     answers.append({"op_id": op_id, "status": "duplicate", "answer": first})
+                    audits.append((desk.id, at, cpr, "push:duplicate", caseworker, ALLOWED))  # (may hold a state)
                     continue
                 state = states.get(cpr)  # None: absent or another municipality's
                 result = ALLOWED

@@ -62,7 +62,7 @@ def _schemathesis(url: str, token: str, seconds: int, tmp, *extra: str) -> tuple
     cmd = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{url}/openapi.json",
            "-H", f"Authorization: Bearer {token}", "--checks", "all", "--seed", str(SEED),
            "--max-examples", "60", "--max-time", str(seconds), "--workers", "1",
-           "--generation-database", "none", "--no-color", *extra]
+           "--generation-database", "none", "--request-timeout", "60", "--no-color", *extra]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, cwd=tmp)
     (tmp / f"schemathesis-{token[:4]}.txt").write_text(done.stdout + done.stderr)
     return done.returncode, done.stdout + done.stderr

@@ -127,6 +127,7 @@ def test_an_op_id_used_by_another_desk_is_409_and_tells_nothing_of_its_answer(en
         assert http.post("/v1/push", json={"training": False, "ops": [op]}).json()["results"][0]["status"] == "applied"
         again = http.post("/v1/push", json={"training": False, "ops": [op]}).json()["results"][0]
     assert again["status"] == "duplicate"  # the desk that sent it gets its stored answer
+    assert [r[3] for r in env.storage.audit_rows(b.cpr)][-2:] == ["push:applied", "push:duplicate"]
     head = env.storage.head()
     with env.http(desk_a) as http:
         exact = http.post("/v1/push", json={"training": False, "ops": [op]})
