@@ -37,7 +37,7 @@ from . import i18n
 from .catalogue import Catalogue, load_catalogue
 from .domain import cpr as cprmod
 from .domain import rules
-from .domain.workarounds import suggest
+from .domain.cpr_event_tasks import task_for_event
 from .domain.model import (
     Address,
     AddressEntry,
@@ -917,12 +917,10 @@ class _Gen:
     def tasks_for(self, p: _P, state: PersonState, tid: Callable[[], str]) -> tuple[Task, ...]:
         out = []
         for code, event_id, rec, closed in p.task_specs:
-            ev = self.cat.events.get(code)
-            due = rec + timedelta(days=ev.due_days if ev else 5)
-            # The catalogue's suggestion rules, exactly as Catalogue.suggest applies them.
-            s = suggest(self.cat.suggestion_rules, code, state, self.today, self.providers.get, self.retired)
-            out.append(Task(tid(), p.cpr, code, event_id, rec, due,
-                            TaskStatus.CLOSED if closed else TaskStatus.OPEN, None, closed, s.workaround_id))
+            # The server's CPR-event -> task rule (due date, suggested workaround), shared.
+            out.append(task_for_event(tid(), code, event_id, rec, self.cat.events.get(code), state, self.today,
+                                      self.cat.suggestion_rules, self.providers.get, self.retired,
+                                      TaskStatus.CLOSED if closed else TaskStatus.OPEN, closed))
         return tuple(out)
 
 
