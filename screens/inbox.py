@@ -328,7 +328,9 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             return row
         start = index - index % FETCH_BLOCK
         if self._positions is not None and self.index is not None:
-            rids = self.index.rids(self._positions[start:start + FETCH_BLOCK])
+            # Only the rows on screen from here down (a keystroke needs ~20, not a block of 64).
+            start = index
+            rids = self.index.rids(self._positions[start:start + max(self.visible_rows, 1)])
             cached = self._by_rid
             missing = [rid for rid in rids if rid not in cached]
             for rid, r in inbox.rows(self.store, missing).items():
