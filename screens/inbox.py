@@ -434,7 +434,8 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def _workaround_label(self, wid: str | None) -> str:
         label = self._wa_labels.get(wid)
         if label is None:
-            w = self.catalogue.workarounds.get(wid) if wid else None
+            # a workaround, or an attention point whose check is the solution (040: AP4)
+            w = (self.catalogue.workarounds.get(wid) or self.catalogue.attention_points.get(wid)) if wid else None
             label = f"{w.id} {w.title()}" if w else (wid or t("inbox.no_workaround"))
             self._wa_labels[wid] = label
         return label
