@@ -590,11 +590,11 @@ class FilterBar(Guarded, Widget, can_focus=True):
     FilterBar > .filterbar--field { background: $accent; color: $text; text-style: bold; }
     """
     BINDINGS = [
-        Binding("left,h", "field(-1)", show=False),
-        Binding("right,l", "field(1)", show=False),
-        Binding("up,k", "value(-1)", show=False),
-        Binding("down,j", "value(1)", show=False),
-        Binding("enter,escape,f", "leave", show=False),
+        Binding("left,h", "field(-1)", show=False, id="inbox.filter.previous_field"),
+        Binding("right,l", "field(1)", show=False, id="inbox.filter.next_field"),
+        Binding("up,k", "value(-1)", show=False, id="inbox.filter.previous_value"),
+        Binding("down,j", "value(1)", show=False, id="inbox.filter.next_value"),
+        Binding("enter,escape,f", "leave", show=False, id="inbox.filter.leave"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
