@@ -201,7 +201,8 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         else:
             self._positions = None
             self.ids = None
-            want = max(self.visible_rows + 1, FETCH_BLOCK)  # (the size may be unknown yet at mount)
+            # At mount the list has no size yet: the terminal's height is enough rows.
+            want = max(self.visible_rows, self.app.size.height) + 1
             page = inbox.page(self.store, query, start, want)
             for i, row in enumerate(page):
                 self._rows[start + i] = row
