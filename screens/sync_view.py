@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from sygesikring_tui import sync
+from sygesikring_tui.store import sync_state  # not sygesikring_tui.sync: that imports httpx
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.domain.model import GROUPS, PersonState
 from sygesikring_tui.store.sync_state import is_server_error
@@ -379,7 +379,7 @@ class ConflictScreen(Guarded, Screen[None]):
     def load(self) -> None:
         ol = self.query_one("#conflict-list", OptionList)
         keep = ol.highlighted or 0
-        self.items = sync.conflicts(self.sapp.store)
+        self.items = sync_state.conflicts(self.sapp.store)
         ol.clear_options()
         for i, item in enumerate(self.items):
             ol.add_option(Option(item_label(item, self.sapp.catalogue), id=str(i)))

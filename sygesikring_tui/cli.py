@@ -147,13 +147,13 @@ def _bring_suggestions_up_to_date(path: Path) -> None:
 
 
 def cmd_launch(args: argparse.Namespace) -> int:
-    from . import training
-
     logs.setup()
     if args.server:
         return _launch_with_server(args)
     path = args.store or paths.default_training_store()
     if args.store is None and not path.exists():
+        from . import training  # only to build a missing store: not on the start path
+
         print(f"Bygger træningsdatabase {path} ...", file=sys.stderr)
         training.build(path, tasks=DEFAULT_TRAINING_TASKS, seed=DEFAULT_SEED)
     _bring_suggestions_up_to_date(path)

@@ -12,7 +12,7 @@ from sygesikring_tui.store.db import RuleViolation
 from tests.factories import CLOSED, OPEN, a_person, a_task
 
 TODAY = date(2026, 11, 25)
-FREE = {"paid": False, "amount": 0, "reason": "flytning"}
+FREE = {"paid": True, "amount": 225, "reason": "selvvalgt", "code": "own_choice"}
 
 
 @pytest.fixture

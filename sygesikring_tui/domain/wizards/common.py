@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .. import cpr as cpr_mod
@@ -102,6 +103,27 @@ def event_date(ctx: WizardContext) -> date | None:
     return ev.event_date if ev else t.received
 
 
+_REQUESTED = re.compile(r"(?:ønsket|ønsker|anmodet om|valgt)\s+(?:lægevalg|læge|praksis)?[^()\n]{0,80}\((\d{6})\)",
+                        re.IGNORECASE)
+
+
+def requested_provider(ctx: WizardContext) -> Provider | None:
+    """The practice the citizen asked for: the task's event data (``provider_number``), else
+    the newest note naming it ("Ønsket lægevalg: Lægehuset X (041820)")."""
+    t = ctx.task
+    ev = next((e for e in ctx.state.events if e.id == t.event_id), None) if t is not None and t.event_id else None
+    if ev is not None:
+        prov = ctx.provider(str(ev.data.get("provider_number", "")))
+        if prov is not None:
+            return prov
+    for note in reversed(ctx.state.notes):
+        for m in _REQUESTED.finditer(note.text):
+            prov = ctx.provider(m.group(1))
+            if prov is not None:
+                return prov
+    return None
+
+
 def provider_options(ctx: WizardContext, *, only_closed: bool = False, limit: int = 60) -> list[Option]:
     """Providers ranked by the distance rule (domain.rules.rank_providers), described in words."""
     ranked = rules.rank_providers(ctx.state.person.address, ctx.providers.values())
@@ -126,8 +148,14 @@ def blocking_line(state: PersonState, today: date) -> list[Msg]:
     return [Msg("rule.future_switch_blocks", {"group": b.group, "date": b.effective.isoformat()}, "warning")]
 
 
-def fee_dict(paid: bool, amount: int, reason: str) -> dict:
-    return {"paid": paid, "amount": amount if paid else 0, "reason": reason}
+def fee_dict(ctx: WizardContext, kind: str, code: str, text: str, when: date | None = None,
+             waiver: str = "") -> dict:
+    """The ``fee`` of a planned ``doctor_choice`` / ``card_order``: ``fees.fee_payload`` for the
+    reason ``code`` at this year's amount (the engine gives it as ``ctx.card_fee``)."""
+    from .. import fees
+
+    day = when or ctx.today
+    return fees.fee_payload(kind, code, day, {day.year: ctx.card_fee}, text, waiver)
 
 
 def describe(op, states) -> Msg:
@@ -204,20 +232,13 @@ def start_attention(wizard, ctx: WizardContext) -> list[Msg]:
     return [Msg(flag.code, {**flag.params, "date": d(date.fromisoformat(str(flag.params["date"])))}, "warning")]
 
 
-def parent_cprs(state: PersonState) -> list[str]:
-    """The CPR numbers of a person's parents (AP3 needs the parents' doctors)."""
-    from ..model import RelationKind
-
-    return [r.other_cpr for r in state.relations if r.kind in (RelationKind.PARENT, RelationKind.RESIDENCE_PARENT)]
-
-
 def plan_parent_cprs(planned, states) -> list[str]:
     """The parents to load for the AP3 check of ``planned``'s doctor choices."""
     out: list[str] = []
     for p in planned:
         st = states.get(p.cpr)
         if p.kind == "doctor_choice" and st is not None:
-            out += [c for c in parent_cprs(st) if c not in out]
+            out += [c for c in rules.parent_cprs(st) if c not in out]
     return out
 
 
