@@ -236,3 +236,39 @@ def test_while_offline_the_worker_probes_health_within_a_few_seconds(sqlite_env:
     pt.down = False
     assert worker.run_round(store) == worker.interval
     assert sync.status(store).waiting == 0
+
+
+def test_a_real_desk_run_logs_and_prints_no_full_cpr_number(sqlite_env: Env, tmp_path, capsys):
+    """A desk syncing through faults (offline, a held server error, conflicts) with the app's
+    log set-up: its log file and its stdout/stderr never hold a full CPR number."""
+    import logging
+
+    from sygesikring_tui import logs
+
+    log_file = tmp_path / "desk.log"
+    handler_count = len(logging.getLogger().handlers)
+    logs.setup(logging.DEBUG, path=log_file)
+    try:
+        people, store, pt, client = _poisoned_desk(sqlite_env, tmp_path, 3)
+        worker = sync.SyncWorker(store.path, "http://testserver", "unused", client=client, rng=random.Random(1))
+        bad = note(store, people[0].cpr, "giver serverfejl")
+        note(store, people[1].cpr)
+        pt.poison = {bad}
+        for _ in range(sync.engine.SERVER_ERROR_LIMIT + 1):
+            worker.run_round(store)
+        pt.down = True
+        worker.run_round(store)
+        pt.down = False
+        worker.run_round(store)
+        assert sync.status(store).server_errors == 1
+    finally:
+        root = logging.getLogger()
+        for h in root.handlers[handler_count:]:
+            root.removeHandler(h)
+            h.close()
+    out = capsys.readouterr()
+    text = log_file.read_text(encoding="utf-8") + out.out + out.err
+    assert "server error 3/3" in text  # the run did log
+    assert "/v1/persons/" in text and "-XXXX" in text  # the person read for a held error, masked
+    for p in people:
+        assert p.cpr not in text and f"{p.cpr[:6]}-{p.cpr[6:]}" not in text
