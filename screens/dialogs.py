@@ -17,6 +17,14 @@ from sygesikring_tui.i18n import t
 
 from .widgets import AppHeader, Guarded, KeyBar, training_tag
 
+# A dialog's text: fixed, or a function that says it in the language of the moment (called
+# again by ``refresh_texts`` when ctrl+l switches the language).
+Words = str | Callable[[], str]
+
+
+def words(value: Words) -> str:
+    return value() if callable(value) else value
+
 
 class MessageDialog(Guarded, ModalScreen[None]):
     """A short message the caseworker acknowledges with Enter or Escape."""
@@ -35,16 +43,21 @@ class MessageDialog(Guarded, ModalScreen[None]):
         Binding("escape", "close", show=False),
     ]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: Words, text: Words) -> None:
         super().__init__()
         self._title = title
         self._text = text
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self._title}{training_tag(self.app)}", id="msg-title")
-            yield Static(self._text, id="msg-text")
+            yield Label(f"{words(self._title)}{training_tag(self.app)}", id="msg-title")
+            yield Static(words(self._text), id="msg-text")
             yield Label(t("ui.press_enter_to_close"), id="msg-keys")
+
+    def refresh_texts(self) -> None:
+        self.query_one("#msg-title", Label).update(f"{words(self._title)}{training_tag(self.app)}")
+        self.query_one("#msg-text", Static).update(words(self._text))
+        self.query_one("#msg-keys", Label).update(t("ui.press_enter_to_close"))
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -60,9 +73,13 @@ class StoreErrorScreen(Guarded, Screen[None]):
     """
     BINDINGS = [Binding("q", "app.quit", show=False), Binding("escape", "app.quit", show=False)]
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Words) -> None:
         super().__init__()
-        self.message = message
+        self._message = message
+
+    @property
+    def message(self) -> str:
+        return words(self._message)
 
     def compose(self) -> ComposeResult:
         yield AppHeader("store_error.title")
@@ -70,6 +87,10 @@ class StoreErrorScreen(Guarded, Screen[None]):
             yield Label(t("store_error.title"), id="store-error-title")
             yield Static(self.message, id="store-error-text")
         yield KeyBar([("q", "ui.quit"), ("F1", "ui.help")])
+
+    def refresh_texts(self) -> None:
+        self.query_one("#store-error-title", Label).update(t("store_error.title"))
+        self.query_one("#store-error-text", Static).update(self.message)
 
 
 class TooSmallScreen(Screen[None]):
@@ -113,11 +134,14 @@ class FilterDialog(Guarded, ModalScreen[tuple[str, Any] | None]):
 
     def __init__(self, statuses: Sequence[tuple[str | None, str]], events: Sequence[tuple[str | None, str]],
                  workarounds: Sequence[tuple[str | None, str]], current: dict[str, Any],
-                 apply: Callable[[str, Any], None] | None = None) -> None:
+                 apply: Callable[[str, Any], None] | None = None,
+                 choices: Callable[[], tuple[Sequence[tuple[str | None, str]], ...]] | None = None) -> None:
+        """``choices`` (optional) says the three lists again in the language of the moment."""
         super().__init__()
         self._apply = apply
         self._choices = {"status": list(statuses), "event_code": list(events), "workaround_id": list(workarounds)}
         self._current = current
+        self._choices_fn = choices
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -138,6 +162,21 @@ class FilterDialog(Guarded, ModalScreen[tuple[str, Any] | None]):
             idx = next((i for i, (v, _t) in enumerate(choices) if v == cur), 0)
             ol.highlighted = idx
         self.query_one("#filter-status", OptionList).focus()
+
+    def refresh_texts(self) -> None:
+        for label, key in zip(self.query("Vertical.filter-col > Label").results(Label),
+                              ("inbox.col.status", "inbox.col.event", "inbox.col.workaround")):
+            label.update(t(key))
+        self.query_one("#filter-keys", Label).update(t("inbox.filter_keys") + training_tag(self.app))
+        if self._choices_fn is None:
+            return
+        for field, fresh in zip(self._choices, self._choices_fn()):
+            self._choices[field] = list(fresh)
+            ol = self.query_one(f"#filter-{field}", OptionList)
+            at = ol.highlighted
+            ol.clear_options()
+            ol.add_options([Option(text, id=f"{i}") for i, (_v, text) in enumerate(self._choices[field])])
+            ol.highlighted = at
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         field = (event.option_list.id or "").removeprefix("filter-")
@@ -166,18 +205,27 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", show=False)]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: Words, text: Words) -> None:
         super().__init__()
         self._title = title
         self._text = text
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self._title}{training_tag(self.app)}", id="note-title")
-            yield Static(self._text, id="note-text")
+            yield Label(f"{words(self._title)}{training_tag(self.app)}", id="note-title")
+            yield Static(words(self._text), id="note-text")
             yield Input(placeholder=t("sync.drop.placeholder"), id="note-input")
             yield Static("", id="note-error")
             yield Label(t("sync.drop.keys"), id="note-keys")
+
+    def refresh_texts(self) -> None:
+        self.query_one("#note-title", Label).update(f"{words(self._title)}{training_tag(self.app)}")
+        self.query_one("#note-text", Static).update(words(self._text))
+        self.query_one("#note-input", Input).placeholder = t("sync.drop.placeholder")
+        self.query_one("#note-keys", Label).update(t("sync.drop.keys"))
+        error = self.query_one("#note-error", Static)
+        if str(error.render()).strip():
+            error.update(t("sync.drop.note_required"))
 
     def on_mount(self) -> None:
         self.query_one("#note-input", Input).focus()

@@ -660,12 +660,17 @@ class InboxScreen(Guarded, Screen[None]):
         from .dialogs import FilterDialog
 
         cat = self.sapp.catalogue
-        statuses = [(s, t(f"status.{s}") if s else t("inbox.all")) for s in STATUS_CHOICES]
-        events_ = [(None, t("inbox.all"))] + [
-            (code, f"{code} {cat.event_name(code)}") for code in inbox.event_codes(self.sapp.store)]
-        was = [(None, t("inbox.all")), ("none", t("inbox.no_workaround"))] + [
-            (w.id, f"{w.id} {w.title()}") for w in sorted(cat.workarounds.values(),
-                                                            key=lambda w: [int(x) for x in w.id.split(".")])]
+        codes = inbox.event_codes(self.sapp.store)
+
+        def choices() -> tuple[list[tuple[str | None, str]], ...]:
+            statuses = [(s, t(f"status.{s}") if s else t("inbox.all")) for s in STATUS_CHOICES]
+            events_ = [(None, t("inbox.all"))] + [(code, f"{code} {cat.event_name(code)}") for code in codes]
+            was = [(None, t("inbox.all")), ("none", t("inbox.no_workaround"))] + [
+                (w.id, f"{w.id} {w.title()}") for w in sorted(cat.workarounds.values(),
+                                                                key=lambda w: [int(x) for x in w.id.split(".")])]
+            return statuses, events_, was
+
+        statuses, events_, was = choices()
         q = self.inbox_list.query_
         current = {"status": q.status, "event_code": q.event_code, "workaround_id": q.workaround_id}
 
@@ -674,7 +679,7 @@ class InboxScreen(Guarded, Screen[None]):
             # same frame that removes the dialog.
             self._set_query(**{field: value})
 
-        self.app.push_screen(FilterDialog(statuses, events_, was, current, apply))
+        self.app.push_screen(FilterDialog(statuses, events_, was, current, apply, choices))
 
     # -- opening ------------------------------------------------------------------------
     def on_inbox_list_selected(self, message: InboxList.Selected) -> None:

@@ -16,6 +16,7 @@ from sygesikring_tui.domain import rules
 from sygesikring_tui.domain.model import PersonState, RelationKind, TaskStatus
 from sygesikring_tui.domain.wizards import events_family as ev
 from sygesikring_tui.domain.workarounds import condition_value
+from sygesikring_tui.fmt import parse_date
 from sygesikring_tui.store import open_store
 
 
@@ -64,7 +65,7 @@ async def test_to_greenland_from_inbox_group_7_doctor_ended_future_removed(train
         screen = await open_from_inbox(pilot, cpr, task_id)
         assert screen.wizard.key == "greenland" and screen.draft["direction"] == "to_greenland"
         await press_through(pilot, screen, ["direction", "to_greenland"])
-        moved = screen.draft["moved"]
+        moved = parse_date(screen.draft["moved"]).isoformat()  # the field shows DD-MM-YYYY
         await commit(pilot, app)
     with open_store(training_store, create=False) as s:
         st = s.load_person(cpr)

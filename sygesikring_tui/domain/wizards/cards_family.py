@@ -40,7 +40,7 @@ CLOSE_PRISON_MISTAKE = "notatlinjer i CPR udfyldt ved en fejl – intet gruppesk
 def note_marriage(order: str, married: date, changed: date, amount: int) -> str:
     if order == "free":
         return (f"Nyt gratis sundhedskort bestilt med det ændrede navn: navneændring {d(changed)} "
-                f"ligger inden for 3 måneder af vielsen {d(married)} (2.7.7).")
+                f"ligger højst 3 måneder fra vielsen {d(married)} (2.7.7).")
     if order == "paid":
         return (f"Nyt sundhedskort bestilt mod betaling ({amount} kr.): navneændring {d(changed)} ligger "
                 f"mere end 3 måneder fra vielsen {d(married)} (2.7.7).")
@@ -241,8 +241,8 @@ def _switch_default(draft: Draft, ctx: WizardContext) -> str:
 def group_history_lines(state: PersonState) -> list[Msg]:
     out = [Msg("wizard.cards.ev.groups_heading", level="heading")]
     for g in sorted(state.groups, key=lambda g: g.effective, reverse=True)[:5]:
-        out.append(Msg("wizard.cards.ev.group_reg", {"group": g.group, "start": d(g.effective),
-                                                      "end": d(g.end), "reason": g.reason or "-"}))
+        out.append(Msg("wizard.cards.ev.group_reg" if g.end else "wizard.cards.ev.group_reg_open",
+                       {"group": g.group, "start": d(g.effective), "end": d(g.end), "reason": g.reason or "-"}))
     return out
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from .. import attention, fees, rules
+from ...fmt import free_reason
 from ..model import PersonState, Provider
 from ..rules import RankedProvider
 from .base import Draft, Field, FieldError, Msg, Option, Step, WizardContext
@@ -319,7 +320,7 @@ def _fee_options(reason_fn: ReasonFn) -> Callable[[Draft, WizardContext], list[O
     def opts(draft: Draft, ctx: WizardContext) -> list[Option]:
         reason = reason_fn(draft, ctx)
         if fee_is_free(reason):
-            return [Option("free", Msg("doctors.opt.fee_free", {"why": FEE_REASON_TEXT.get(reason, reason)}))]
+            return [Option("free", Msg("doctors.opt.fee_free", {"why": free_reason(FEE_REASON_TEXT.get(reason, reason))}))]
         return [Option("charge", Msg("doctors.opt.fee_charge", {"amount": ctx.card_fee,
                                                                "why": FEE_REASON_TEXT.get(reason, reason)})),
                 Option("waive", Msg("doctors.opt.fee_waive"))]
@@ -345,7 +346,8 @@ def fee_step(reason_fn: ReasonFn, *, step_id: str = "fee", title: str = "doctors
         reason = reason_fn(draft, ctx)
         out = list(extra_evidence(draft, ctx)) if extra_evidence else []
         key = "doctors.ev.fee_free" if fee_is_free(reason) else "doctors.ev.fee_paid"
-        out.append(Msg(key, {"why": FEE_REASON_TEXT.get(reason, reason), "amount": ctx.card_fee,
+        why = FEE_REASON_TEXT.get(reason, reason)
+        out.append(Msg(key, {"why": free_reason(why) if fee_is_free(reason) else why, "amount": ctx.card_fee,
                              "year": ctx.today.year}))
         return out
 
@@ -368,4 +370,4 @@ def fee_payload(draft: Draft, ctx: WizardContext, reason: str) -> dict:
 
 def fee_words(fee: dict) -> str:
     """The fee as a Danish phrase for notes."""
-    return f"gebyr {fee['amount']} kr. ({fee['reason']})" if fee["paid"] else f"gratis ({fee['reason']})"
+    return f"gebyr {fee['amount']} kr. ({fee['reason']})" if fee["paid"] else f"gratis ({free_reason(fee['reason'])})"

@@ -37,7 +37,7 @@ from datetime import date, timedelta
 from .. import fees as fees_mod
 from .. import rules
 from ..cpr import age_on
-from ..model import CprEvent, DoctorChoice, GroupRegistration, PersonState, Provider, RelationKind
+from ..model import CPR_STATUS, CprEvent, DoctorChoice, GroupRegistration, PersonState, Provider, RelationKind
 from ..operations import PlannedOp
 from ..workarounds import condition_value, is_greenland
 from . import doctor_choice as dc
@@ -65,7 +65,7 @@ TRANSFER_FEE_REASON = "praksisoverdragelse – gratis (2.6.7)"
 TRANSFER_CLOSE = "lægevalg ved praksisoverdragelse uden gebyr (2.6.7)"
 
 CHILD_FREE_REASON = "gratis lægevalg ved PLO-hændelse (2.6.8)"
-CHILD_FREE_FEE_REASON = "PLO-hændelse med gratis lægevalg – gratis (2.6.8)"
+CHILD_FREE_FEE_REASON = "PLO-hændelse – gratis (2.6.8)"
 CHILD_FREE_CLOSE = "gratis lægevalg på barnet foretaget (2.6.8)"
 
 REDISCOVERY_REASON = "genfinding (2.7.3)"
@@ -342,7 +342,8 @@ def _direction_options(draft: Draft, ctx: WizardContext) -> list[Option]:
 def _direction_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
     s = ctx.state
     out = person_lines(s, ctx.today) + task_line(ctx)
-    out.append(Msg("wizard.greenland.ev.cpr_status", {"status": s.person.cpr_status}))
+    out.append(Msg("wizard.greenland.ev.cpr_status", {"status": s.person.cpr_status,
+                                                      "status_key": f"cpr_status.{CPR_STATUS.get(s.person.cpr_status, 'other')}"}))
     out += [group_line(s, ctx.today), doctor_line(s, ctx)]
     out.append(Msg("wizard.ev.addresses_heading", level="heading"))
     out += address_lines(s)
