@@ -181,6 +181,50 @@ def bench_push(url_db: str, n_ops: int, single_ops: int) -> dict[str, Any]:
             "ratio_batched_over_single": round(b_rate / s_rate, 1)}
 
 
+def push_local_floor(url_db: str, n_ops: int) -> dict[str, Any]:
+    """The floor of a batched push: the rows a push of ``n_ops`` notes writes (op log, change
+    feed, person states, audit) written on the server's own database in ONE transaction, no
+    HTTP, no rule check, no JSON decoding (same schema, same engine, same run)."""
+    import sqlalchemy as sa
+
+    from sygesikring_tui.server import storage as st
+
+    storage = Storage(url_db)
+    per_person = 5
+    states = people(n_ops // per_person, 0, seed=6)
+    load(storage, states)
+    ops = note_ops(states, per_person)
+    at = "2026-03-02T10:00:00+01:00"
+    with storage.engine.connect() as conn:
+        seq0 = conn.execute(sa.select(sa.func.coalesce(sa.func.max(st.changes.c.seq), 0))).scalar_one()
+        docs = dict(conn.execute(sa.select(st.persons.c.cpr, st.persons.c.doc)).all())
+    op_rows = [{"op_id": o["op_id"], "cpr": o["cpr"], "desk_id": 1, "body_hash": uuid.uuid4().hex * 2,
+                "status": "applied", "seq": seq0 + i + 1, "answer": json.dumps({"status": "applied"}), "at": at}
+               for i, o in enumerate(ops)]
+    change_rows = [{"seq": seq0 + i + 1, "kind": "op", "key": o["cpr"], "op_id": o["op_id"], "at": at}
+                   for i, o in enumerate(ops)]
+    audit_rows = [{"desk_id": 1, "at": at, "cpr": o["cpr"], "action": "note_add"} for o in ops]
+    person_rows = [{"k": s.cpr, "version": s.version + per_person, "seq": seq0 + n_ops, "doc": docs[s.cpr]}
+                   for s in states]
+    upd = (st.persons.update().where(st.persons.c.cpr == sa.bindparam("k"))
+           .values(version=sa.bindparam("version"), seq=sa.bindparam("seq"), doc=sa.bindparam("doc")))
+    t0 = time.perf_counter()
+    with storage.engine.begin() as conn:
+        conn.execute(st.ops.insert(), op_rows)
+        conn.execute(st.changes.insert(), change_rows)
+        conn.execute(st.audit.insert(), audit_rows)
+        conn.execute(upd, person_rows)
+    took = time.perf_counter() - t0
+    storage.close()
+    return {"floor_local_txn_s": round(took, 3), "floor_ops": len(ops)}
+
+
+def push_vs_floor(push: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
+    """Issue 11's push figure: batched push time over the local one-transaction floor."""
+    return {**floor, "ratio_push_over_local_txn": round(push["batched_s"] / floor["floor_local_txn_s"], 2),
+            "target_ratio_max": 3.0}
+
+
 def local_write_baseline(states: list[PersonState], path: Path) -> float:
     """The floor of a pull: the same persons and tasks rows bulk-written into a new desk
     store in one transaction (executemany, nothing decoded, no network)."""
@@ -334,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "push" in parts:
             out["push_sqlite"] = bench_push(str(tmp / "push.db"), n_ops, single)
+            out["push_sqlite"].update(push_vs_floor(out["push_sqlite"], push_local_floor(str(tmp / "floor.db"), n_ops)))
             print("push, SQLite:", out["push_sqlite"], flush=True)
         if "pull" in parts:
             out["pull_sqlite"] = bench_pull(str(tmp / "pull.db"), tmp / "sqlite", tasks)
@@ -350,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
             if admin:
                 if "push" in parts:
                     out["push_postgresql"] = bench_push(fresh_db(admin), n_ops, single)
+                    out["push_postgresql"].update(push_vs_floor(out["push_postgresql"],
+                                                                push_local_floor(fresh_db(admin), n_ops)))
                     print("push, PostgreSQL:", out["push_postgresql"], flush=True)
                 if "pull" in parts:
                     out["pull_postgresql"] = bench_pull(fresh_db(admin), tmp / "pg", tasks)
@@ -367,6 +414,15 @@ def main(argv: list[str] | None = None) -> int:
     if "push_sqlite" in out:
         ok_push = out["push_sqlite"]["batched_ops_per_s"] >= 3000
         print(f"target: batched SQLite >= 3000 ops/s: {'met' if ok_push else 'MISSED'}")
+    for db in ("sqlite", "postgresql"):
+        if f"push_{db}" in out:
+            r = out[f"push_{db}"]["ratio_push_over_local_txn"]
+            print(f"target: push {n_ops} ops batched vs the same rows in one local transaction, {db}: "
+                  f"{r}x (<= 3x): {'met' if r <= 3 else 'MISSED'}")
+        if f"pull_{db}" in out:
+            r = out[f"pull_{db}"]["ratio_pull_over_local_write"]
+            print(f"target: initial pull vs the local bulk-write floor, {db}: {r}x (<= 1.2x): "
+                  f"{'met' if r <= 1.2 else 'MISSED'}")
     if "pull_sqlite" in out:
         ok_pull = out["pull_sqlite"]["pull_s"] <= 10
         print(f"target: pull of {tasks} tasks <= 10 s: {'met' if ok_pull else 'MISSED'}")

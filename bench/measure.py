@@ -282,3 +282,21 @@ def wizard_commits(store: Path, n: int = 60) -> tuple[list[float], list[float], 
         finally:
             st.close()
     return commits, floor, ops_per_commit
+
+
+# -- inbox index memory -----------------------------------------------------------------------
+
+
+def index_bytes(store: Path) -> dict[str, Any]:
+    """What the inbox's in-memory index holds per column, warmed as the app warms it: bytes
+    per task (key arrays + the tables of distinct values) and the total in MB."""
+    from sygesikring_tui.store.inbox_index import InboxIndex
+
+    index = InboxIndex.load(store)
+    if index is None:
+        return {"tasks": 0, "per_task": {}, "total_mb": 0.0}
+    index.warm()
+    got = index.nbytes()
+    n = len(index)
+    return {"tasks": n, "per_task": {k: round(v / n, 1) for k, v in got.items()},
+            "total_mb": round(sum(got.values()) / 1e6, 1), "distinct_names": len(index.values["name"])}

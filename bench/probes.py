@@ -1,8 +1,9 @@
 """Measurements that need a fresh process: time to interactive and peak RSS.
 
 Run by ``bench.run`` as ``python -m bench.probes <probe> <kind> <store> <spawned-at>``; prints
-one JSON line. ``kind`` is ``app`` (sygesikring-tui's inbox) or ``bare`` (a bare Textual App
-with one widget, started the same way: headless ``run_test`` at 80×24).
+one JSON line. ``kind`` is ``app`` (sygesikring-tui's inbox), ``bare`` (a bare Textual App
+with one widget), ``datatable`` or ``fastdatatable`` (the same open tasks in Textual's
+DataTable / textual-fastdatatable), all started the same way: headless ``run_test`` at 80×24.
 """
 
 from __future__ import annotations
@@ -26,6 +27,44 @@ def _bare_app():
     return Bare()
 
 
+OPEN_TASKS = ("SELECT due, status, event_code, cpr, name, coalesce(workaround_id, 'ingen') FROM tasks "
+              "WHERE status = 'open' ORDER BY due, rid")
+LABELS = ["Frist", "Status", "Hændelse", "CPR-nr.", "Navn", "Løsning"]
+
+
+def _table_app(kind: str, store: str):
+    """The same open tasks in Textual's DataTable, or in textual-fastdatatable (the table
+    Harlequin uses; an optional bench-only dependency), started like the app: end to end,
+    as a user waits for rows."""
+    import sqlite3
+
+    from textual.app import App, ComposeResult
+
+    class TableApp(App):
+        def compose(self) -> ComposeResult:
+            conn = sqlite3.connect(store)
+            try:
+                self.rows = conn.execute(OPEN_TASKS).fetchall()
+            finally:
+                conn.close()
+            if kind == "fastdatatable":
+                from textual_fastdatatable import DataTable as FastDataTable
+
+                yield FastDataTable(data=self.rows, column_labels=LABELS, id="table")
+            else:
+                from textual.widgets import DataTable
+
+                yield DataTable(id="table")
+
+        def on_mount(self) -> None:
+            if kind == "datatable":
+                table = self.query_one("#table")
+                table.add_columns(*LABELS)
+                table.add_rows(self.rows)
+
+    return TableApp()
+
+
 def _our_app(store: str):
     from bench.stores import TODAY
     from screens.app import make_app
@@ -34,10 +73,15 @@ def _our_app(store: str):
 
 
 async def _tti(kind: str, store: str, spawned: float) -> dict:
-    app = _bare_app() if kind == "bare" else _our_app(store)
+    if kind in ("datatable", "fastdatatable"):
+        app = _table_app(kind, store)
+    else:
+        app = _bare_app() if kind == "bare" else _our_app(store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         ready = time.time()
+        if kind in ("datatable", "fastdatatable"):
+            assert app.query_one("#table").row_count > 0
         if kind == "app":
             from screens.inbox import InboxScreen
 

@@ -218,9 +218,9 @@ class SygesikringApp(Guarded, App[int]):
         """Read the sync state from the store and repaint the status and conflict lines."""
         if self.store is None:
             return
-        from sygesikring_tui import sync
+        from sygesikring_tui.store import sync_state  # not .sync (httpx): training never syncs
 
-        st = sync.status(self.store)
+        st = sync_state.status(self.store)
         changed = st != self.sync_status
         self.sync_status = st
         if not changed:
@@ -246,11 +246,11 @@ class SygesikringApp(Guarded, App[int]):
 
     def on_wizard_committed(self, message: Any) -> None:
         """A wizard's case is in the store: push it now; a redone conflict is settled."""
-        from sygesikring_tui import sync
+        from sygesikring_tui.store import sync_state
 
         for op_id in self._redo.pop(message.cpr, []):
             try:
-                sync.resolve(self.store, op_id, "redo", t("sync.redo_note", case=message.case_id))
+                sync_state.resolve(self.store, op_id, "redo", t("sync.redo_note", case=message.case_id))
                 log.info("conflict %s settled by redoing the wizard (case %s)", op_id, message.case_id)
             except KeyError:
                 log.info("conflict %s was settled already", op_id)
@@ -269,7 +269,7 @@ class SygesikringApp(Guarded, App[int]):
         that wizard commits, every refused operation of the same case is marked resolved
         ("redo"): the new case replaces the whole old one. Cancelling the wizard leaves the
         conflicts in place."""
-        from sygesikring_tui import sync
+        from sygesikring_tui.store import sync_state
 
         from .sync_view import wizard_for
 
@@ -277,15 +277,15 @@ class SygesikringApp(Guarded, App[int]):
         if not key:
             self.notify(t("sync.redo_no_wizard"), severity="warning")
             return
-        same_case = [c.op_id for c in sync.conflicts(self.store, item.cpr)
+        same_case = [c.op_id for c in sync_state.conflicts(self.store, item.cpr)
                      if item.case_id is not None and c.case_id == item.case_id]
         self._redo[item.cpr] = same_case or [item.op_id]
         self.launch(cpr=item.cpr, task_id=item.task_id, wizard_key=key, workaround_id=wid)
 
     def drop_conflict(self, item: Any, note: str) -> None:
-        from sygesikring_tui import sync
+        from sygesikring_tui.store import sync_state
 
-        sync.resolve(self.store, item.op_id, "drop", note)
+        sync_state.resolve(self.store, item.op_id, "drop", note)
         log.info("conflict %s on %s dropped with a note", item.op_id, mask(item.cpr))
         self.notify(t("sync.dropped"))
         self.refresh_sync_status()
@@ -457,11 +457,23 @@ class SygesikringApp(Guarded, App[int]):
             return
         self.start_suggested_wizard(*cur)
 
+    def action_find_person(self) -> None:
+        """Ask for a CPR number and open that person (any person of the store)."""
+        from .find_person import FindPersonDialog
+        from .person import PersonScreen
+
+        def opened(number: str | None) -> None:
+            if number:
+                self.push_screen(PersonScreen(number))
+
+        self.push_screen(FindPersonDialog(), opened)
+
     # -- command palette ---------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from .inbox import InboxScreen
 
         yield SystemCommand(t("cmd.inbox"), t("cmd.inbox.help"), self.action_open_inbox)
+        yield SystemCommand(t("cmd.find_person"), t("cmd.find_person.help"), self.action_find_person)
         if isinstance(screen, InboxScreen):
             yield SystemCommand(t("cmd.open_person"), t("cmd.open_person.help"), screen.inbox_list.action_select)
             yield SystemCommand(t("cmd.search"), t("cmd.search.help"), screen.action_focus_search)

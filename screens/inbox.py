@@ -39,9 +39,10 @@ from sygesikring_tui import i18n
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import inbox
-from sygesikring_tui.store.inbox import InboxQuery
+from sygesikring_tui.domain import cpr
+from sygesikring_tui.store.inbox import InboxQuery, parse_search
+from sygesikring_tui.store.inbox_index import InboxIndex
 
-from .inbox_index import InboxIndex
 from .sync_view import ConflictLine, SyncStatusLine
 from .widgets import AppHeader, Guarded, KeyBar, TrainingBanner, due_marker, fmt_cpr, fmt_date
 
@@ -143,6 +144,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self.today = today
         self.query_ = query or InboxQuery()
         self.total = 0
+        self.total_known = True  # False: only the first page is known (the count follows)
         self.cursor = 0
         self.ids: array | None = None  # SQL path: the ordered row ids, once fetched
         self.index: InboxIndex | None = None  # the in-memory index, once loaded
@@ -152,8 +154,12 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._positions: array | None = None  # index path: matching positions in order
         self._gen = 0
         self._rows: LRUCache[int, dict[str, Any]] = LRUCache(4096)
+        # Index path: rows read through from SQLite by rid, kept across queries (a search
+        # keystroke shows mostly rows seen before); cleared when the store changes.
+        self._by_rid: LRUCache[int, dict[str, Any]] = LRUCache(2048)
         self._lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
         self._wa_labels: dict[str | None, str] = {}
+        self._styles: dict[tuple[str, bool], Style] = {}
 
     # -- data ---------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -180,12 +186,12 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._query_signature = self._store_signature()
         self.query_ = query
         self._gen += 1
-        self._rows.clear()
-        self._lines.clear()
+        self._rows.clear()  # (rendered lines are keyed by task, not by position: they stay)
         if keep_cursor:
             start = max(0, int(self.scroll_y))
         else:
             start = 0
+        self.total_known = True
         if self.index is not None:
             self._positions = self.index.select(query, previous)
             self.ids = None
@@ -193,9 +199,17 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         else:
             self._positions = None
             self.ids = None
-            self.total = inbox.count(self.store, query)
-            for i, row in enumerate(inbox.page(self.store, query, start, max(self.visible_rows, 1) + 1)):
+            want = max(self.visible_rows + 1, FETCH_BLOCK)  # (the size may be unknown yet at mount)
+            page = inbox.page(self.store, query, start, want)
+            for i, row in enumerate(page):
                 self._rows[start + i] = row
+            if start == 0 and len(page) == want:
+                # No COUNT before the first paint (over 1M rows it alone took 0.1 s): the
+                # index or the id list, read in the background, brings the exact count.
+                self.total = len(page)
+                self.total_known = False
+            else:
+                self.total = len(page) if start == 0 else inbox.count(self.store, query)
         self.cursor = min(self.cursor, max(self.total - 1, 0)) if keep_cursor else 0
         self._set_rows(self.total)
         if not keep_cursor:
@@ -248,6 +262,8 @@ class InboxList(Guarded, ScrollView, can_focus=True):
 
     def reload(self) -> None:
         """Re-read after a change (a wizard closed a task): keep the position."""
+        self._by_rid.clear()
+        self._lines.clear()
         if self.index is not None and self._store_signature() != self._index_signature:
             self.index = None  # stale: SQLite answers until the new index is loaded
             self._load_index(self._store_signature())
@@ -273,7 +289,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if callable(settled):
             settled()
         positions = index.select(self.query_)
-        if len(positions) != self.total:  # the store changed since the first paint
+        if len(positions) != self.total or not self.total_known:  # count unknown, or the store changed
             self.set_query(self.query_, keep_cursor=True)
         else:
             self._positions = positions
@@ -292,8 +308,9 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if gen != self._gen:
             return  # a newer query replaced this one
         self.ids = result
-        if len(result) != self.total:  # the store changed in between: trust the full list
+        if len(result) != self.total or not self.total_known:  # the count, or the store changed
             self.total = len(result)
+            self.total_known = True
             self._rows.clear()
             self._lines.clear()
             self._set_rows(self.total)
@@ -307,11 +324,18 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         row = self._rows.get(index)
         if row is not None:
             return row
-        if self._positions is not None and self.index is not None:
-            row = self._rows[index] = self.index.row(self._positions[index])
-            return row
         start = index - index % FETCH_BLOCK
-        if self.ids is not None:
+        if self._positions is not None and self.index is not None:
+            rids = self.index.rids(self._positions[start:start + FETCH_BLOCK])
+            cached = self._by_rid
+            missing = [rid for rid in rids if rid not in cached]
+            for rid, r in inbox.rows(self.store, missing).items():
+                cached[rid] = r
+            for i, rid in enumerate(rids):
+                r = cached.get(rid)
+                if r is not None:
+                    self._rows[start + i] = r
+        elif self.ids is not None:
             rids = list(self.ids[start:start + FETCH_BLOCK])
             by_rid = inbox.rows(self.store, rids)
             for i, rid in enumerate(rids):
@@ -322,6 +346,12 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             for i, r in enumerate(inbox.page(self.store, self.query_, start, FETCH_BLOCK)):
                 self._rows[start + i] = r
         return self._rows.get(index)
+
+    def count_for(self, query: InboxQuery) -> int:
+        """How many tasks ``query`` matches (from the index once it is loaded)."""
+        if self.index is not None:
+            return len(self.index.select(query))
+        return inbox.count(self.store, query)
 
     @property
     def selected(self) -> dict[str, Any] | None:
@@ -355,14 +385,32 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         index = int(self.scroll_y) + y - 1
         if index >= self.total:
             return Strip.blank(width, self.rich_style)
+        row = self.row_at(index)
+        if row is None:
+            return Strip.blank(width, self.rich_style)
         is_cursor = index == self.cursor
-        key = (self._gen, index, width, is_cursor, self.has_focus)
+        # Keyed by task: a search keystroke or a backspace shows mostly tasks drawn before.
+        key = (row["rid"], width, is_cursor, self.has_focus)
         strip = self._lines.get(key)
         if strip is None:
-            row = self.row_at(index)
-            strip = self._row_line(row, width, is_cursor) if row else Strip.blank(width, self.rich_style)
-            self._lines[key] = strip
+            strip = self._lines[key] = self._row_line(row, width, is_cursor)
         return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = {}
+        lines = getattr(self, "_lines", None)  # (called during __init__ too)
+        if lines is not None:
+            lines.clear()
+
+    def _style(self, component: str) -> Style:
+        """A component's style (with focus state), computed once: ``get_component_rich_style``
+        and ``rich_style`` walk the CSS each call, which was a third of a row's drawing."""
+        key = (component, self.has_focus)
+        got = self._styles.get(key)
+        if got is None:
+            got = self._styles[key] = self.rich_style if component == "" else self.get_component_rich_style(component)
+        return got
 
     def _header_line(self, width: int) -> Strip:
         key = ("header", width, self.query_.sort, self.query_.descending, i18n.language())
@@ -382,7 +430,8 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def _workaround_label(self, wid: str | None) -> str:
         label = self._wa_labels.get(wid)
         if label is None:
-            w = self.catalogue.workarounds.get(wid) if wid else None
+            # a workaround, or an attention point whose check is the solution (040: AP4)
+            w = (self.catalogue.workarounds.get(wid) or self.catalogue.attention_points.get(wid)) if wid else None
             label = f"{w.id} {w.title()}" if w else (wid or t("inbox.no_workaround"))
             self._wa_labels[wid] = label
         return label
@@ -403,16 +452,16 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def _row_line(self, row: dict[str, Any], width: int, is_cursor: bool) -> Strip:
         texts = self.row_texts(row)
         widths = layout(width)
-        base = self.rich_style
+        base = self._style("")
         if is_cursor:
-            style = base + self.get_component_rich_style("inbox--cursor")
+            style = base + self._style("inbox--cursor")
         elif row["status"] != "open":
-            style = base + self.get_component_rich_style("inbox--closed")
+            style = base + self._style("inbox--closed")
         else:
             style = base
         segments: list[Segment] = []
         urgent = bool(due_marker(row["due"], row["status"], self.today))
-        due_style = style + self.get_component_rich_style("inbox--due") if urgent and not is_cursor else style
+        due_style = style + self._style("inbox--due") if urgent and not is_cursor else style
         if urgent and is_cursor:
             due_style = style + Style(bold=True, underline=True)
         for i, (text, w) in enumerate(zip(texts, widths)):
@@ -530,6 +579,8 @@ class InboxScreen(Guarded, Screen[None]):
     InboxScreen #search-label { width: auto; padding: 0 1; }
     InboxScreen #count { width: 20; padding: 0 1; text-style: bold; text-align: right; }
     InboxScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
+    InboxScreen #search-note { display: none; height: auto; max-height: 2; padding: 0 1; color: $warning; }
+    InboxScreen #search-note.-shown { display: block; }
     """
     BINDINGS = [
         Binding("slash", "focus_search", show=False),
@@ -540,11 +591,13 @@ class InboxScreen(Guarded, Screen[None]):
         Binding("w", "wizard", show=False),
         Binding("r", "reload", show=False),
         Binding("c", "conflicts", show=False),
+        Binding("ctrl+o", "all_statuses", show=False, id="inbox.all_statuses"),
     ]
 
     def __init__(self, query: InboxQuery | None = None) -> None:
         super().__init__()
         self._initial_query = query or InboxQuery()
+        self._shown: dict[str, str] = {}  # selector -> the text it shows
 
     @property
     def sapp(self) -> SygesikringApp:
@@ -559,6 +612,7 @@ class InboxScreen(Guarded, Screen[None]):
             yield SearchInput(placeholder=t("inbox.search_placeholder"), id="search",
                               select_on_focus=False)
             yield Label("", id="count")
+        yield Static("", id="search-note")  # a bad CPR number, or why nothing was found
         yield Static("", id="filter-bar")
         yield InboxList(self.sapp.store, self.sapp.catalogue, self.sapp.today, self._initial_query, id="inbox-list")
         yield SyncStatusLine(id="sync-status")
@@ -598,13 +652,16 @@ class InboxScreen(Guarded, Screen[None]):
         self.query_one(SearchInput).placeholder = t("inbox.search_placeholder")
         self._update_count(self.inbox_list.total)
         self._update_filter_bar()
+        self._update_note()
 
     def show_count(self, total: int) -> None:
         if self.is_mounted:
             self._update_count(total)
+            self._update_note()
 
     def _update_count(self, total: int) -> None:
-        self.query_one("#count", Label).update(t("inbox.count", n=fmt_int(total)), layout=False)
+        known = self.inbox_list.total_known
+        self._show("#count", t("inbox.count", n=fmt_int(total) if known else "…"))
 
     def on_inbox_list_count_changed(self, message: InboxList.CountChanged) -> None:
         self._update_count(message.total)
@@ -620,15 +677,47 @@ class InboxScreen(Guarded, Screen[None]):
         col = next(c for c in COLUMNS if c.key == q.sort) if q.sort in {c.key for c in COLUMNS} else None
         sort_label = t(col.label) if col else t(f"inbox.sort.{q.sort}")
         arrow = "▼" if q.descending else "▲"
-        self.query_one("#filter-bar", Static).update(
-            t("inbox.filter_bar", status=status, event=event, workaround=wa, sort=f"{sort_label} {arrow}"),
-            layout=False)
+        self._show("#filter-bar", t("inbox.filter_bar", status=status, event=event, workaround=wa,
+                                    sort=f"{sort_label} {arrow}"))
+
+    def _show(self, selector: str, text: str) -> None:
+        """Update a one-line text only if it changed (a search keystroke changes the count,
+        not the filter line: repainting it would cost part of the keystroke's frame)."""
+        if self._shown.get(selector) != text:
+            self._shown[selector] = text
+            self.query_one(selector, Static).update(text, layout=False)
 
     # -- query changes ------------------------------------------------------------------
     def _set_query(self, **changes: Any) -> None:
         lst = self.inbox_list
         lst.set_query(replace(lst.query_, **changes))
         self._update_filter_bar()
+
+    def _update_note(self) -> None:
+        """The line under the search field: a typed full CPR number that cannot exist
+        (format, date, century; never the checksum), or, when nothing matches under a status
+        filter, that tasks of the other status are hidden and how to show them."""
+        lst = self.inbox_list
+        q = lst.query_
+        text = ""
+        s = parse_search(q.search)
+        if s.kind == "cpr" and len(s.term) >= 10:
+            try:
+                cpr.validate(q.search.strip())
+            except cpr.CprError as exc:
+                text = t(exc.code)
+        if not text and lst.total == 0 and q.status and (s.kind or q.event_code or q.workaround_id):
+            hidden = lst.count_for(replace(q, status=None))
+            if hidden:
+                key = "inbox.search.hidden_closed" if q.status == "open" else "inbox.search.hidden_other"
+                text = t(key, status=t(f"status.{q.status}"), n=fmt_int(hidden))
+        if self._shown.get("#search-note") != text:
+            self._show("#search-note", text)
+            self.query_one("#search-note", Static).set_class(bool(text), "-shown")
+
+    def action_all_statuses(self) -> None:
+        """Show tasks of every status (what the note under the search field offers)."""
+        self._set_query(status=None)
 
     def search_changed(self, value: str) -> None:
         if value != self.inbox_list.query_.search:

@@ -23,9 +23,10 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from sygesikring_tui import sync
+from sygesikring_tui.store import sync_state  # not sygesikring_tui.sync: that imports httpx
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.domain.model import GROUPS, PersonState
+from sygesikring_tui.store.sync_state import is_server_error
 from sygesikring_tui import i18n
 from sygesikring_tui.i18n import t
 
@@ -110,7 +111,12 @@ def status_text(st: SyncStatus, *, today: date | None = None, configured: bool =
     if configured:
         parts.append(("last", t("sync.last", when=fmt_when(st.last_sync, today)), 3))
     parts.append(("conflicts", t("sync.conflicts_count", n=st.conflicts), 2 if not st.conflicts else 0))
-    parts.append(("rejected", t("sync.rejected_count", n=st.rejected), 1 if not st.rejected else 0))
+    n_rule = st.rejected - st.server_errors
+    parts.append(("rejected", t("sync.rejected_count", n=n_rule), 1 if not n_rule else 0))
+    if st.server_errors:
+        parts.append(("server_errors", t("sync.server_errors_count", n=st.server_errors), 0))
+    if st.token_warning:
+        parts.append(("token", t("sync.token_readable"), 0))
 
     def join(keep: list[tuple[str, str, int]]) -> str:
         out = ""
@@ -289,7 +295,10 @@ def reason_texts(item: ConflictItem) -> list[str]:
 
 
 def item_label(item: ConflictItem, catalogue: Any) -> str:
-    kind = t("sync.kind.conflict") if item.status == "conflict" else t("sync.kind.rejected")
+    if item.status == "conflict":
+        kind = t("sync.kind.conflict")
+    else:
+        kind = t("sync.kind.server_error") if is_server_error(item) else t("sync.kind.rejected")
     name = (item.server or item.local).person.name if (item.server or item.local) else ""
     wa = item.workaround_id or "–"
     return f"{kind}  {fmt_cpr(item.cpr)} {name} · {wa} · {operation_kind(item.kind)}"
@@ -371,7 +380,7 @@ class ConflictScreen(Guarded, Screen[None]):
     def load(self) -> None:
         ol = self.query_one("#conflict-list", OptionList)
         keep = ol.highlighted or 0
-        self.items = sync.conflicts(self.sapp.store)
+        self.items = sync_state.conflicts(self.sapp.store)
         ol.clear_options()
         for i, item in enumerate(self.items):
             ol.add_option(Option(item_label(item, self.sapp.catalogue), id=str(i)))

@@ -71,10 +71,30 @@ def cmd_training(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         print(f"\r{done:>9,} / {total:,} opgaver", end="", file=sys.stderr, flush=True)
 
-    stats = training.build(path, tasks=args.tasks, seed=args.seed, progress=progress)
+    guard = _training_target(path)  # held (locked) while the store is rebuilt
+    try:
+        stats = training.build(path, tasks=args.tasks, seed=args.seed, progress=progress)
+    finally:
+        if guard is not None:
+            guard.close()
     print(file=sys.stderr)
     print(f"Træningsdatabase: {path} ({stats})")
     return 0
+
+
+def _training_target(path: Path):
+    """The store ``training`` is about to replace, opened and locked; None when there is
+    none yet. Raises :class:`StoreError` (naming the file) when it is in use, not a case
+    store (an empty file included), or a real desk store (its outbox would be lost)."""
+    from .store import open_store
+
+    if not path.exists():
+        return None
+    store = open_store(path, create=False, exclusive=True)
+    if not store.is_training:
+        store.close()
+        raise StoreError("not_training", path, "a desk store, not a training store")
+    return store
 
 
 def cmd_workarounds(args: argparse.Namespace) -> int:
@@ -127,19 +147,33 @@ def _bring_suggestions_up_to_date(path: Path) -> None:
 
 
 def cmd_launch(args: argparse.Namespace) -> int:
-    from . import training
-
     logs.setup()
     if args.server:
         return _launch_with_server(args)
     path = args.store or paths.default_training_store()
     if args.store is None and not path.exists():
+        from . import training  # only to build a missing store: not on the start path
+
         print(f"Bygger træningsdatabase {path} ...", file=sys.stderr)
         training.build(path, tasks=DEFAULT_TRAINING_TASKS, seed=DEFAULT_SEED)
     _bring_suggestions_up_to_date(path)
     from screens.app import run_app  # the UI, imported only now
 
     return run_app(store_path=path)
+
+
+def _token_readable_by_others(token_file: Path) -> bool:
+    """Warn (stderr and log; the status line says it too) when group or others may read the
+    desk's token file."""
+    try:
+        mode = token_file.stat().st_mode
+    except OSError:
+        return False
+    if not mode & 0o077:
+        return False
+    log.warning("the token file %s is readable by group or others (mode %o)", token_file, mode & 0o777)
+    print(i18n.t("sync.token_readable_cli", path=str(token_file), mode=f"{mode & 0o777:o}"), file=sys.stderr)
+    return True
 
 
 def _launch_with_server(args: argparse.Namespace) -> int:
@@ -157,9 +191,13 @@ def _launch_with_server(args: argparse.Namespace) -> int:
     if not token:
         print(f"the token file {args.token_file} is empty", file=sys.stderr)
         return 2
+    readable = _token_readable_by_others(args.token_file)
     path = args.store or paths.default_desk_store()
-    if not path.exists():
-        open_store(path, training=False).close()
+    with open_store(path, training=False, exclusive=True) as store:  # refused here if in use
+        from .store import sync_state
+
+        with store.transaction():
+            sync_state.put(store, sync_state.TOKEN_READABLE, "1" if readable else "0")
     from screens.app import run_app  # the UI, imported only now
 
     return run_app(store_path=path, server=args.server, token=token)

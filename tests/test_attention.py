@@ -60,3 +60,12 @@ def test_ap4_lists_040_and_041_newest_first_and_asks_only_for_group_4():
     assert [e.id for e in attention.group4_history(p)] == ["e2", "e1"]
     assert attention.group4_needs_confirmation([PlannedOp(p.cpr, "group_switch", {"group": 4})])
     assert not attention.group4_needs_confirmation([PlannedOp(p.cpr, "group_switch", {"group": 5})])
+
+
+def test_a_040_task_suggests_the_group_4_switch_with_the_attention_point_4_check() -> None:
+    from sygesikring_tui.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    s = cat.suggest("040", a_person(), date(2026, 11, 25))
+    assert (s.workaround_id, s.wizard, s.attention) == ("AP4", "prison_switch", "AP4")
+    assert cat.attention_points[s.workaround_id].title()  # the inbox names it, not "ingen"

@@ -11,7 +11,7 @@ JSON_FILES = ["workarounds.json", "cpr_events.json", "municipalities.json", "nam
 # Every section of the guide (seeds/workaround-guide-da.txt) that has its own catalogue entry.
 GUIDE_SECTIONS = [
     "2.1.1", "2.2.1", "2.3.1", "2.3.2", "2.4.1", "2.5.1", "2.6.1", "2.6.2", "2.6.5",
-    "2.6.7", "2.6.8", "2.7.1", "2.7.3", "2.7.5", "2.7.6", "2.7.7", "2.7.8", "3.1.7",
+    "2.6.7", "2.6.8", "2.7.1", "2.7.3", "2.7.5", "2.7.6", "2.7.7", "2.7.8", "3.1.3", "3.1.7",
 ]
 CONDITION_KEYS = {
     "current_group": int, "luna_known": bool, "has_cpr_change_to_self": bool,
@@ -69,10 +69,10 @@ def test_every_guide_section_is_in_the_catalogue_exactly_once_with_da_and_en_tex
         assert all(s.strip() for s in w["steps"]["da"] + w["steps"]["en"]), w["id"]
 
 
-def test_section_3_1_3_is_covered_by_the_guardian_entry_2_6_2(catalogue):
+def test_section_3_1_3_has_its_own_row_served_by_the_guardian_wizard(catalogue):
     by_id = {w["id"]: w for w in catalogue["workarounds"]}
-    assert by_id["2.6.2"]["also_sections"] == ["3.1.3"]
     assert by_id["2.6.2"]["release"] == "CPR"
+    assert (by_id["3.1.3"]["release"], by_id["3.1.3"]["wizard"]) == (None, by_id["2.6.2"]["wizard"])
 
 
 def test_every_catalogue_key_is_unique(catalogue):
@@ -99,7 +99,8 @@ def test_there_are_four_attention_points_ap1_to_ap4(catalogue):
 
 
 def test_every_suggestion_points_to_null_or_a_catalogue_id(catalogue):
-    ids = {w["id"] for w in catalogue["workarounds"]}
+    # a workaround, or an attention point whose check is the solution (040: AP4)
+    ids = {w["id"] for w in catalogue["workarounds"]} | {a["id"] for a in catalogue["attention_points"]}
     for s in catalogue["suggestions"]:
         assert s["workaround"] is None or s["workaround"] in ids, s
 

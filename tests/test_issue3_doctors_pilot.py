@@ -10,8 +10,8 @@ from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.wizards.engine import WizardScreen
+from sygesikring_tui.domain.wizards import dispensation, guardian_choice, host_move
 from sygesikring_tui.domain.model import CardStatus, ChoiceStatus, PersonState, RelationKind, TaskStatus
-from sygesikring_tui.domain.wizards import doctors_family as fam
 from sygesikring_tui.store import open_store
 
 
@@ -28,7 +28,7 @@ def immigrant_with_ordered_card(st: PersonState) -> bool:
 def cohabitant_host(path: Path):
     def pred(st: PersonState) -> bool:
         rel = [r for r in st.relations if r.kind == RelationKind.COHABITANT]
-        if not rel or not fam.move_entry(st) or fam.move_entry(st).start > TODAY:
+        if not rel or not host_move.move_entry(st) or host_move.move_entry(st).start > TODAY:
             return False
         with open_store(path, create=False) as s:
             host = s.load_person(rel[0].other_cpr)
@@ -105,7 +105,7 @@ async def test_host_move_from_inbox_hosts_closed_doctor_forced_fee_waived_with_r
     doc = st.current_doctor(TODAY)
     assert (doc.forced, doc.force_rule, doc.fee.paid) == (True, "cohabitant", False)
     assert "Fejlvejledt ved flytning" in doc.fee.reason
-    assert st.task(task_id).closed_reason == fam.CLOSE_HOST
+    assert st.task(task_id).closed_reason == host_move.CLOSE_HOST
 
 
 async def test_dispensation_from_inbox_open_doctor_within_the_rule(training_store: Path) -> None:
@@ -127,7 +127,7 @@ async def test_dispensation_from_inbox_open_doctor_within_the_rule(training_stor
     assert doc.status in (ChoiceStatus.APPROVED, ChoiceStatus.PROVISIONAL)
     assert (doc.status == ChoiceStatus.PROVISIONAL) == (doc.provisional_until is not None)
     assert "kræver dispensation" in st.notes[-1].text
-    assert st.task(task_id).closed_reason == fam.CLOSE_DISP
+    assert st.task(task_id).closed_reason == dispensation.CLOSE_DISP
 
 
 async def test_guardian_choice_from_inbox_note_names_the_guardian(training_store: Path) -> None:
@@ -145,7 +145,7 @@ async def test_guardian_choice_from_inbox_note_names_the_guardian(training_store
         await pilot.pause()
     st, guardian = _store_states(training_store, cpr, guardian_cpr)
     assert guardian.person.name in st.notes[-1].text and guardian_cpr[:6] in st.notes[-1].text
-    assert st.task(task_id).closed_reason == fam.CLOSE_GUARD
+    assert st.task(task_id).closed_reason == guardian_choice.CLOSE_GUARD
     assert st.history[-1].action == "task_close"
 
 

@@ -34,9 +34,16 @@ from sygesikring_tui.domain.model import (
     TaskStatus,
 )
 from sygesikring_tui.domain.operations import PlannedOp
+from sygesikring_tui.domain.wizards import (
+    cohabitant_doctor,
+    dispensation,
+    fee_step,
+    guardian_choice,
+    host_move,
+    immigration,
+)
 from sygesikring_tui.domain.wizards import WIZARDS, Wizard, WizardContext, dry_run
 from sygesikring_tui.domain.wizards import doctor_choice as dc
-from sygesikring_tui.domain.wizards import doctors_family as fam
 from sygesikring_tui.domain.wizards.texts import c
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import Store, open_store
@@ -135,13 +142,15 @@ def test_closed_doctor_refused_without_a_force_rule_and_named_when_a_rule_covers
     ctx = WizardContext(TODAY, st.cpr, None, {st.cpr: st}, store.providers(), FEE)
     draft = {"provider": CLOSED.provider_number}
     assert [e.key for e in dc.validate("provider", draft, ctx, dc.ChoiceRule())] == ["doctors.error.closed"]
-    covered = dc.ChoiceRule(closed="force", force_rule="cohabitant",
-                            force_for=lambda dr, cx: {CLOSED.provider_number})
+    covered = dc.ChoiceRule(closed="force", force_rule="doctor_accepted")
     assert dc.validate("provider", draft, ctx, covered) == []
     lines = dc.chosen_lines(draft, ctx, covered)
-    assert ("doctors.ev.forced", "force.cohabitant") in [(m.key, m.params.get("rule_key")) for m in lines]
-    other = dc.validate("provider", {"provider": CLOSED_8KM.provider_number}, ctx, covered)
-    assert [(e.key, e.params["rule_key"]) for e in other] == [("doctors.error.closed_not_covered", "force.cohabitant")]
+    assert ("doctors.ev.forced", "force.doctor_accepted") in [(m.key, m.params.get("rule_key")) for m in lines]
+    # the forcing rule's own predicate decides: this person made no return to group 1
+    not_covered = dc.ChoiceRule(closed="force", force_rule="return_to_last_gp")
+    other = dc.validate("provider", draft, ctx, not_covered)
+    assert [(e.key, e.params["rule_key"], e.params["why_key"]) for e in other] == [
+        ("doctors.error.closed_not_covered", "force.return_to_last_gp", "rule.force.no_return")]
     with pytest.raises(ValueError):
         dc.ChoiceRule(closed="force", force_rule="because_i_say_so")
 
@@ -179,18 +188,19 @@ def test_attention_point_3_flags_a_minor_given_a_parents_closed_doctor_and_not_a
 def test_fee_step_free_by_rule_paid_by_default_and_a_waiver_needs_a_written_reason(store: Store) -> None:
     st = person(8)
     ctx = WizardContext(TODAY, st.cpr, None, {st.cpr: st}, store.providers(), FEE)
-    free = dc.fee_step(lambda dr, cx: "moving")
+    free = fee_step.fee_step(lambda dr, cx: "moving")
     assert [o.value for o in free.fields[0].options({}, ctx)] == ["free"]
-    assert dc.fee_payload({"fee": "free"}, ctx, "moving") == {"paid": False, "amount": 0, "reason": "flytning – gratis"}
-    paid = dc.fee_step(lambda dr, cx: "cohabitant")
+    assert fee_step.fee_payload({"fee": "free"}, ctx, "moving") == {"paid": False, "amount": 0, "reason": "flytning – gratis", "code": "moving"}
+    paid = fee_step.fee_step(lambda dr, cx: "cohabitant")
     assert [o.value for o in paid.fields[0].options({}, ctx)] == ["charge", "waive"]
     assert paid.fields[0].default({}, ctx) == "charge"
     assert [e.key for e in paid.validate({"fee": "waive", "fee_waiver": "  "}, ctx)] == ["doctors.error.waiver"]
     assert paid.validate({"fee": "waive", "fee_waiver": "Borger fejlvejledt"}, ctx) == []
-    assert dc.fee_payload({"fee": "charge"}, ctx, "cohabitant") == {
-        "paid": True, "amount": FEE, "reason": "samboendes læge – selvvalgt lægeskift"}
-    assert dc.fee_payload({"fee": "waive", "fee_waiver": "Borger fejlvejledt"}, ctx, "cohabitant") == {
-        "paid": False, "amount": 0, "reason": "samboendes læge – selvvalgt lægeskift; gebyr frafaldet: Borger fejlvejledt"}
+    assert fee_step.fee_payload({"fee": "charge"}, ctx, "cohabitant") == {
+        "paid": True, "amount": FEE, "reason": "samboendes læge – selvvalgt lægeskift", "code": "cohabitant"}
+    assert fee_step.fee_payload({"fee": "waive", "fee_waiver": "Borger fejlvejledt"}, ctx, "cohabitant") == {
+        "paid": False, "amount": 0, "reason": "samboendes læge – selvvalgt lægeskift; gebyr frafaldet: Borger fejlvejledt",
+        "code": "cohabitant", "waiver": "Borger fejlvejledt"}
 
 
 # == 2.1.1 immigration ===========================================================================
@@ -217,25 +227,27 @@ def test_immigration_new_choice_free_cancels_the_card_still_ordered(store: Store
     assert draft["provider"] == NEAR.provider_number  # nearest open, not the automatic one
     assert OPEN.provider_number not in [o.value for o in w.steps[0].fields[0].options(draft, ctx)]
     planned = w.plan(draft, ctx.states, ctx)
-    note = fam._imm_note(draft, ctx)
+    note = immigration._imm_note(draft, ctx)
     assert "annulleret" in note and OPEN.practice_name in note and "20-11-2026" in note
     assert ops(planned) == [
         (st.cpr, "doctor_choice", {"provider_number": NEAR.provider_number, "practice_name": NEAR.practice_name,
                                    "reason": "indrejse – første lægevalg", "effective": "2026-11-25",
                                    "forced": False, "status": "approved",
                                    "fee": {"paid": False, "amount": 0,
-                                           "reason": "første lægevalg efter indrejse – gratis"}}),
+                                           "reason": "første lægevalg efter indrejse – gratis",
+                                           "code": "first_choice"}}),
         (st.cpr, "card_cancel", {"card_id": "k-auto"}),
         (st.cpr, "card_order", {"ordered_on": "2026-11-25",
-                                "fee": {"paid": False, "amount": 0, "reason": "første sundhedskort – gratis"},
-                                "reason": fam.CARD_REASON_IMMIGRATION}),
+                                "fee": {"paid": False, "amount": 0, "reason": "første sundhedskort – gratis",
+                                        "code": "first_card"},
+                                "reason": immigration.CARD_REASON_IMMIGRATION}),
         (st.cpr, "note_add", {"text": note}),
-        (st.cpr, "task_close", {"task_id": "t-014", "reason": fam.CLOSE_IMMIGRATION}),
+        (st.cpr, "task_close", {"task_id": "t-014", "reason": immigration.CLOSE_IMMIGRATION}),
     ]
     commit(store, w, st.cpr, "t-014", planned)
     end = store.load_person(st.cpr)
     assert end.current_doctor(TODAY).provider_number == NEAR.provider_number
-    assert end.current_doctor(TODAY).fee == Fee(False, 0, "første lægevalg efter indrejse – gratis")
+    assert end.current_doctor(TODAY).fee == Fee(False, 0, "første lægevalg efter indrejse – gratis", "first_choice")
     assert {k.id: k.status for k in end.cards}["k-auto"] == CardStatus.CANCELLED
     assert [k.status for k in end.cards if k.id not in ("k-old", "k-auto")] == [CardStatus.ORDERED]
     assert end.task("t-014").status == TaskStatus.CLOSED
@@ -294,7 +306,7 @@ def test_cohabitant_closed_doctor_forced_under_the_named_rule_fee_charged(store:
                                    "reason": "samboende", "effective": "2026-11-25", "forced": True,
                                    "force_rule": "cohabitant", "via_cpr": partner.cpr, "status": "approved",
                                    "fee": {"paid": True, "amount": FEE,
-                                           "reason": "samboendes læge – selvvalgt lægeskift"}}),
+                                           "reason": "samboendes læge – selvvalgt lægeskift", "code": "cohabitant"}}),
         (me.cpr, "note_add", {"text": note}),
     ]
     commit(store, w, me.cpr, None, planned)
@@ -311,7 +323,8 @@ def test_cohabitant_fee_waived_only_with_a_written_reason(store: Store) -> None:
                                         "fee": "waive"}) == ["doctors.error.waiver"]
     planned = w.plan(walk(w, ctx, {"fee": "waive", "fee_waiver": "fejl i selvbetjeningen"}), ctx.states, ctx)
     assert planned[0].payload["fee"] == {"paid": False, "amount": 0, "reason":
-                                         "samboendes læge – selvvalgt lægeskift; gebyr frafaldet: fejl i selvbetjeningen"}
+                                         "samboendes læge – selvvalgt lægeskift; gebyr frafaldet: fejl i selvbetjeningen",
+                                         "code": "cohabitant", "waiver": "fejl i selvbetjeningen"}
     commit(store, w, me.cpr, None, planned)
 
 
@@ -325,7 +338,7 @@ def test_cohabitant_parent_child_refused_with_the_reason_and_other_address_refus
     # the store's rule agrees: a forced cohabitant choice via a parent is a violation
     bad = PlannedOp(me.cpr, "doctor_choice", {"provider_number": CLOSED.provider_number, "reason": "samboende",
                                               "effective": "2026-11-25", "forced": True, "force_rule": "cohabitant",
-                                              "via_cpr": parent.cpr, "fee": {"paid": True, "amount": FEE}})
+                                              "via_cpr": parent.cpr, "fee": {"paid": True, "amount": FEE, "code": "cohabitant"}})
     _end, problems = dry_run([bad], ctx.states, ctx.rule_context())
     assert [v.code for _p, vs in problems for v in vs] == ["rule.cohabitant_parent_child"]
 
@@ -372,9 +385,9 @@ def test_host_move_in_effect_chooses_the_hosts_closed_doctor_forced_and_charged(
                                    "reason": "samboende", "effective": "2026-11-25", "forced": True,
                                    "force_rule": "cohabitant", "via_cpr": host.cpr, "status": "approved",
                                    "fee": {"paid": True, "amount": FEE,
-                                           "reason": "samboendes læge – selvvalgt lægeskift"}}),
+                                           "reason": "samboendes læge – selvvalgt lægeskift", "code": "cohabitant"}}),
         (me.cpr, "note_add", {"text": note}),
-        (me.cpr, "task_close", {"task_id": "t-034", "reason": fam.CLOSE_HOST}),
+        (me.cpr, "task_close", {"task_id": "t-034", "reason": host_move.CLOSE_HOST}),
     ]
     commit(store, w, me.cpr, "t-034", planned)
     end = store.load_person(me.cpr)
@@ -403,7 +416,7 @@ def test_dispensation_offers_only_open_doctors_within_the_rule_and_approves(stor
     planned = w.plan(draft, ctx.states, ctx)
     p = planned[0].payload
     assert (p["provider_number"], p["status"], "provisional_until" in p) == (NEAR.provider_number, "approved", False)
-    assert p["fee"] == {"paid": True, "amount": FEE, "reason": "selvvalgt lægeskift"}
+    assert p["fee"] == {"paid": True, "amount": FEE, "reason": "selvvalgt lægeskift", "code": "own_choice"}
     note = planned[1].payload["text"]
     assert "inden for afstandskravet" in note and "søge om en læge tættere på, der kræver dispensation" in note
     assert f"ønsket: {FAR.practice_name}" in note and "14 dage" in note
@@ -429,7 +442,7 @@ def test_dispensation_with_no_open_doctor_within_the_rule_is_provisional_for_14_
     planned = w.plan(draft, ctx.states, ctx)
     p = planned[0].payload
     assert (p["status"], p["provisional_until"]) == ("provisional", "2026-12-09")
-    assert p["fee"] == {"paid": False, "amount": 0, "reason": "flytning – gratis"}
+    assert p["fee"] == {"paid": False, "amount": 0, "reason": "flytning – gratis", "code": "moving"}
     assert "til 09-12-2026" in planned[1].payload["text"]
     commit(s, w, st.cpr, "t-l02", planned)
     doc = s.load_person(st.cpr).current_doctor(TODAY)
@@ -468,9 +481,10 @@ def test_guardian_choice_on_the_ward_with_a_note_naming_the_guardian(store: Stor
                                      "reason": "selvvalgt – foretaget for værge", "effective": "2026-11-25",
                                      "forced": False, "status": "approved",
                                      "fee": {"paid": True, "amount": FEE,
-                                             "reason": "lægeskift for person under værgemål – som selvvalgt"}}),
+                                             "reason": "lægeskift for person under værgemål – som selvvalgt",
+                                             "code": "guardian_on_behalf"}}),
         (ward.cpr, "note_add", {"text": note}),
-        (ward.cpr, "task_close", {"task_id": "t-021", "reason": fam.CLOSE_GUARD}),
+        (ward.cpr, "task_close", {"task_id": "t-021", "reason": guardian_choice.CLOSE_GUARD}),
     ]
     commit(store, w, ward.cpr, "t-021", planned)
     end = store.load_person(ward.cpr)
@@ -488,6 +502,9 @@ def test_guardianship_registered_on_one_side_only_is_refused(store: Store) -> No
 
 def test_guardian_with_two_wards_makes_one_choice_for_the_ward_picked(store: Store) -> None:
     guardian, wards = _guardianship(store, wards=2)
+    moved = replace(wards[1], addresses=(AddressEntry(date(2026, 9, 1), wards[1].person.address),))
+    put(store, moved)
+    wards = [wards[0], moved]
     w = WIZARDS["guardian_choice"]
     ctx = ctx_for(store, w, guardian.cpr, None)  # started on the guardian (person screen)
     step = w.steps[0]
@@ -497,7 +514,7 @@ def test_guardian_with_two_wards_makes_one_choice_for_the_ward_picked(store: Sto
     planned = w.plan(draft, ctx.states, ctx)
     assert {p.cpr for p in planned} == {wards[1].cpr}
     assert [p.kind for p in planned] == ["doctor_choice", "note_add"]
-    assert planned[0].payload["fee"] == {"paid": False, "amount": 0, "reason": "flytning – gratis"}
+    assert planned[0].payload["fee"] == {"paid": False, "amount": 0, "reason": "flytning – gratis", "code": "moving"}
     # the offer is ranked from the ward's address, and the ward's current doctor is not the default
     assert draft["provider"] != wards[1].doctors[0].provider_number
     commit(store, w, guardian.cpr, None, planned)
@@ -519,6 +536,7 @@ def test_every_wizard_here_is_registered_under_its_catalogue_key() -> None:
     from sygesikring_tui.catalogue import load_catalogue
 
     cat = load_catalogue()
-    for w in fam.WIZARDS:
+    for w in (immigration.IMMIGRATION, cohabitant_doctor.COHABITANT, host_move.HOST_MOVE,
+              dispensation.DISPENSATION, guardian_choice.GUARDIAN):
         assert WIZARDS[w.key] is w
         assert all(cat.workarounds[wid].wizard == w.key for wid in w.workaround_ids)

@@ -30,7 +30,7 @@ from sygesikring_tui.domain.model import (
 )
 from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.domain.wizards import WIZARDS, Field, Msg, Option, Step, Wizard
-from sygesikring_tui.domain.wizards.common import ACK_AP4, fee_dict, review_attention, start_attention
+from sygesikring_tui.domain.wizards.common import ACK_AP4, review_attention, start_attention
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import Store, open_store
 
@@ -55,9 +55,9 @@ def store(store_path: Path) -> Store:
 def _choice(cpr: str, provider=CLOSED, forced: bool = True) -> PlannedOp:
     payload = {"provider_number": provider.provider_number, "practice_name": provider.practice_name,
                "reason": "selvvalgt", "effective": TODAY.isoformat(), "forced": forced,
-               "fee": fee_dict(True, 230, "selvvalgt lægeskift")}
-    if forced:
-        payload["force_rule"] = "turning_15"
+               "fee": {"paid": True, "amount": 225, "reason": "selvvalgt lægeskift", "code": "own_choice"}}
+    if forced:  # a child of 10: not the turning-15 rule, the doctor accepted them
+        payload.update(force_rule="doctor_accepted", force_basis="Lægen har accepteret barnet")
     return PlannedOp(cpr, "doctor_choice", payload)
 
 
@@ -102,7 +102,7 @@ def test_ap2_reminder_for_every_letter_operation_and_none_for_notes(store: Store
     put(store, a_person(number))
     ctx = ctx_for(store, WIZARDS["prison_switch"], number, None)
     planned = [PlannedOp(number, "note_add", {"text": "x"}),
-               PlannedOp(number, "card_order", {"ordered_on": "2026-11-25", "fee": fee_dict(False, 0, "x")}),
+               PlannedOp(number, "card_order", {"ordered_on": "2026-11-25", "fee": {"paid": False, "amount": 0, "reason": "x", "code": "first_card"}}),
                PlannedOp(number, "group_switch", {"group": 2, "effective": "2026-11-25"})]
     flags = review_attention(planned, ctx.states, ctx, {}, {})
     assert [(f.msg.key, f.msg.params["index"], f.ack) for f in flags] == [

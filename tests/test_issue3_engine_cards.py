@@ -13,8 +13,8 @@ from factories import CLOSED, FAR, OPEN, a_cpr, a_person, a_task
 from test_scenario_wizards import FEE, TODAY, commit, ctx_for, put, strip_at, walk
 
 from sygesikring_tui.domain.model import CardStatus, CprEvent, Fee, GroupRegistration, HealthCard, TaskStatus
+from sygesikring_tui.domain.wizards import card_records, prison_switch
 from sygesikring_tui.domain.wizards import WIZARDS
-from sygesikring_tui.domain.wizards import cards_family as cf
 from sygesikring_tui.domain.wizards.common import ACK_AP4
 from sygesikring_tui.store import Store, open_store
 
@@ -44,18 +44,19 @@ def test_marriage_within_three_months_orders_a_free_card_with_note_and_closes_th
     ctx = ctx_for(store, w, st.cpr, "t-name")
     draft = walk(w, ctx, {})
     assert (draft["married_on"], draft["name_changed_on"], draft["order"]) == ("2026-10-01", "2026-10-20", "free")
-    note = cf.note_marriage("free", date(2026, 10, 1), date(2026, 10, 20), FEE)
+    note = card_records.note_marriage("free", date(2026, 10, 1), date(2026, 10, 20), FEE)
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
-        (st.cpr, "card_order", {"ordered_on": "2026-11-25", "reason": cf.CARD_REASON_MARRIAGE,
-                                "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_MARRIAGE}}),
+        (st.cpr, "card_order", {"ordered_on": "2026-11-25", "reason": card_records.CARD_REASON_MARRIAGE,
+                                "fee": {"paid": False, "amount": 0, "reason": card_records.FEE_FREE_MARRIAGE,
+                                        "code": "name_change_marriage"}}),
         (st.cpr, "note_add", {"text": note}),
-        (st.cpr, "task_close", {"task_id": "t-name", "reason": cf.CLOSE_MARRIAGE_CARD}),
+        (st.cpr, "task_close", {"task_id": "t-name", "reason": card_records.CLOSE_MARRIAGE_CARD}),
     ]
     commit(store, w, st.cpr, "t-name", w.plan(draft, ctx.states, ctx))
     end = store.load_person(st.cpr)
     card = end.cards[-1]
-    assert (card.status, card.fee, card.reason) == (CardStatus.ORDERED, Fee(False, 0, cf.FEE_FREE_MARRIAGE),
-                                                    cf.CARD_REASON_MARRIAGE)
+    assert (card.status, card.fee, card.reason) == (CardStatus.ORDERED, Fee(False, 0, card_records.FEE_FREE_MARRIAGE, "name_change_marriage"),
+                                                    card_records.CARD_REASON_MARRIAGE)
     assert end.notes[-1].text == note and "højst 3 måneder fra vielsen" in note
     assert end.task("t-name").status == TaskStatus.CLOSED
 
@@ -74,10 +75,10 @@ def test_marriage_more_than_three_months_away_offers_only_a_paid_card_or_stoppin
     assert draft["order"] == "paid"
     planned = w.plan(draft, ctx.states, ctx)
     assert strip_at(planned)[0] == (st.cpr, "card_order", {
-        "ordered_on": "2026-11-25", "reason": cf.CARD_REASON_MARRIAGE,
-        "fee": {"paid": True, "amount": FEE, "reason": cf.FEE_PAID_MARRIAGE}})
+        "ordered_on": "2026-11-25", "reason": card_records.CARD_REASON_MARRIAGE,
+        "fee": {"paid": True, "amount": FEE, "reason": card_records.FEE_PAID_MARRIAGE, "code": "own_choice"}})
     commit(store, w, st.cpr, "t-name", planned)
-    assert store.load_person(st.cpr).cards[-1].fee == Fee(True, FEE, cf.FEE_PAID_MARRIAGE)
+    assert store.load_person(st.cpr).cards[-1].fee == Fee(True, FEE, card_records.FEE_PAID_MARRIAGE, "own_choice")
 
 
 def test_marriage_caseworker_may_stop_without_a_card(store: Store) -> None:
@@ -86,7 +87,7 @@ def test_marriage_caseworker_may_stop_without_a_card(store: Store) -> None:
     ctx = ctx_for(store, w, st.cpr, "t-name")
     draft = walk(w, ctx, {"order": "none"})
     assert [p.kind for p in w.plan(draft, ctx.states, ctx)] == ["note_add", "task_close"]
-    assert w.plan(draft, ctx.states, ctx)[-1].payload["reason"] == cf.CLOSE_MARRIAGE_NO_CARD
+    assert w.plan(draft, ctx.states, ctx)[-1].payload["reason"] == card_records.CLOSE_MARRIAGE_NO_CARD
 
 
 def test_marriage_dates_missing_in_cpr_must_be_typed_and_not_in_the_future(store: Store) -> None:
@@ -123,13 +124,15 @@ def test_release_from_group4_switches_to_group1_and_orders_a_free_card(store: St
     ctx = ctx_for(store, w, number, "t-041")
     draft = walk(w, ctx, {"card_taken": "yes"})
     assert (draft["switch"], draft["effective"]) == ("to1", "2026-11-20")  # the 041's date
-    note = cf.note_group45(4, 1, date(2026, 11, 20), True)
+    note = card_records.note_group45(4, 1, date(2026, 11, 20), True) + (
+        " Læge: intet lægevalg – Sikrede er i gruppe 1 uden læge og skal vælge læge.")
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
-        (number, "group_switch", {"group": 1, "effective": "2026-11-20", "reason": cf.REASON_LEFT_GROUP.format(group=4)}),
-        (number, "card_order", {"ordered_on": "2026-11-25", "reason": cf.CARD_REASON_GROUP45.format(group=4),
-                                "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_GROUP45}}),
+        (number, "group_switch", {"group": 1, "effective": "2026-11-20", "reason": card_records.REASON_LEFT_GROUP.format(group=4)}),
+        (number, "card_order", {"ordered_on": "2026-11-25", "reason": card_records.CARD_REASON_GROUP45.format(group=4),
+                                "fee": {"paid": False, "amount": 0, "reason": card_records.FEE_FREE_GROUP45,
+                                        "code": "leaving_group_4_5"}}),
         (number, "note_add", {"text": note}),
-        (number, "task_close", {"task_id": "t-041", "reason": cf.CLOSE_GROUP45.format(group=4)}),
+        (number, "task_close", {"task_id": "t-041", "reason": card_records.CLOSE_GROUP45.format(group=4)}),
     ]
     commit(store, w, number, "t-041", w.plan(draft, ctx.states, ctx))
     end = store.load_person(number)
@@ -158,11 +161,14 @@ def test_from_the_person_screen_after_discharge_the_registered_switch_is_used(st
     ctx = ctx_for(store, w, number, None)
     assert [o.value for o in w.steps[0].fields[0].options({}, ctx)] == ["done"]
     draft = walk(w, ctx, {"card_taken": "yes"})
-    assert [w.steps[i].id for i in w.active_steps(draft, ctx)] == ["switch", "card", "note"]
+    # into group 1 without a doctor: the doctor step warns and offers a choice (3.1.7)
+    assert [w.steps[i].id for i in w.active_steps(draft, ctx)] == ["switch", "card", "doctor", "note"]
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
-        (number, "card_order", {"ordered_on": "2026-11-25", "reason": cf.CARD_REASON_GROUP45.format(group=5),
-                                "fee": {"paid": False, "amount": 0, "reason": cf.FEE_FREE_GROUP45}}),
-        (number, "note_add", {"text": cf.note_group45(5, 1, date(2026, 11, 1), True)}),
+        (number, "card_order", {"ordered_on": "2026-11-25", "reason": card_records.CARD_REASON_GROUP45.format(group=5),
+                                "fee": {"paid": False, "amount": 0, "reason": card_records.FEE_FREE_GROUP45,
+                                        "code": "leaving_group_4_5"}}),
+        (number, "note_add", {"text": card_records.note_group45(5, 1, date(2026, 11, 1), True) + (
+            " Læge: intet lægevalg – Sikrede er i gruppe 1 uden læge og skal vælge læge.")}),
     ]
     # without a card taken in and without a task there is nothing to do
     card = w.steps[w.step_index("card")]
@@ -200,9 +206,9 @@ def test_prison_switch_shows_history_requires_confirmation_then_switches_to_grou
     assert [(e.field, e.key) for e in w.validate_step(first, draft, ctx)] == [(ACK_AP4, "wizard.prison.error.confirm")]
     draft = walk(w, ctx, {ACK_AP4: "yes"})
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
-        (number, "group_switch", {"group": 4, "effective": "2026-11-19", "reason": cf.REASON_PRISON}),
-        (number, "note_add", {"text": cf.note_prison("switch", date(2026, 11, 19))}),
-        (number, "task_close", {"task_id": "t-040", "reason": cf.CLOSE_PRISON}),
+        (number, "group_switch", {"group": 4, "effective": "2026-11-19", "reason": card_records.REASON_PRISON}),
+        (number, "note_add", {"text": card_records.note_prison("switch", date(2026, 11, 19))}),
+        (number, "task_close", {"task_id": "t-040", "reason": card_records.CLOSE_PRISON}),
     ]
     commit(store, w, number, "t-040", w.plan(draft, ctx.states, ctx))
     end = store.load_person(number)
@@ -213,13 +219,13 @@ def test_prison_switch_after_a_041_suggests_the_mistake_and_switches_nothing(sto
     number = _sentence(store, ("040", date(2026, 11, 18)), ("041", date(2026, 11, 19)))
     w = WIZARDS["prison_switch"]
     ctx = ctx_for(store, w, number, "t-040")
-    assert cf.undone_by_041(ctx.state)
+    assert prison_switch.undone_by_041(ctx.state)
     assert "wizard.prison.ev.undone" in [m.key for m in w.steps[0].evidence({}, ctx)]
     draft = walk(w, ctx, {ACK_AP4: "yes"})
     assert draft["decision"] == "mistake"
     assert strip_at(w.plan(draft, ctx.states, ctx)) == [
-        (number, "note_add", {"text": cf.note_prison("mistake", None)}),
-        (number, "task_close", {"task_id": "t-040", "reason": cf.CLOSE_PRISON_MISTAKE}),
+        (number, "note_add", {"text": card_records.note_prison("mistake", None)}),
+        (number, "task_close", {"task_id": "t-040", "reason": card_records.CLOSE_PRISON_MISTAKE}),
     ]
     commit(store, w, number, "t-040", w.plan(draft, ctx.states, ctx))
     assert store.load_person(number).current_group(TODAY).group == 1

@@ -13,9 +13,9 @@ from test_wizard_pilot import SIZE, find_task, open_from_inbox
 from screens.app import make_app
 from screens.wizards import launch_wizard
 from screens.wizards.engine import RetiredWarning, Toggle, WizardScreen
+from sygesikring_tui.domain.wizards import card_records, prison_switch
 from sygesikring_tui.domain.fees import within_three_months
 from sygesikring_tui.domain.model import CardStatus, PersonState, TaskStatus
-from sygesikring_tui.domain.wizards import cards_family as cf
 from sygesikring_tui.domain.wizards.common import ACK_AP4
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import open_store
@@ -40,7 +40,7 @@ def in_group4_card_taken(st: PersonState) -> bool:
 
 
 def only_040(st: PersonState) -> bool:
-    return not cf.undone_by_041(st) and st.current_group(TODAY).group == 1
+    return not prison_switch.undone_by_041(st) and st.current_group(TODAY).group == 1
 
 
 def text_of(screen, selector: str) -> str:
@@ -67,8 +67,8 @@ async def test_marriage_name_card_from_inbox_orders_a_free_card(training_store: 
     with open_store(training_store, create=False) as s:
         st = s.load_person(cpr)
         card = st.cards[-1]
-        assert (card.status, card.fee.paid, card.fee.reason) == (CardStatus.ORDERED, False, cf.FEE_FREE_MARRIAGE)
-        assert st.task(task_id).closed_reason == cf.CLOSE_MARRIAGE_CARD
+        assert (card.status, card.fee.paid, card.fee.reason) == (CardStatus.ORDERED, False, card_records.FEE_FREE_MARRIAGE)
+        assert st.task(task_id).closed_reason == card_records.CLOSE_MARRIAGE_CARD
 
 
 async def test_card_after_group4_from_inbox_switches_to_group1_and_orders_a_free_card(training_store: Path) -> None:
@@ -122,7 +122,7 @@ async def test_prison_switch_from_inbox_needs_the_note_lines_confirmed_first(tra
     with open_store(training_store, create=False) as s:
         st = s.load_person(cpr)
         assert st.current_group(TODAY).group == 4
-        assert st.task(task_id).closed_reason == cf.CLOSE_PRISON
+        assert st.task(task_id).closed_reason == card_records.CLOSE_PRISON
 
 
 async def test_typed_value_survives_a_crash_without_next_or_escape(training_store: Path) -> None:

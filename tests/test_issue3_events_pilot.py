@@ -12,9 +12,9 @@ from test_wizard_pilot import SIZE, find_task, open_from_inbox
 from screens.app import make_app
 from screens.person import PersonScreen
 from screens.wizards.engine import WizardScreen
+from sygesikring_tui.domain.wizards import rediscovery, texts
 from sygesikring_tui.domain import rules
 from sygesikring_tui.domain.model import PersonState, RelationKind, TaskStatus
-from sygesikring_tui.domain.wizards import events_family as ev
 from sygesikring_tui.domain.workarounds import condition_value
 from sygesikring_tui.fmt import parse_date
 from sygesikring_tui.store import open_store
@@ -75,7 +75,7 @@ async def test_to_greenland_from_inbox_group_7_doctor_ended_future_removed(train
         assert all(x.effective.isoformat() <= moved for x in st.doctors)
         assert st.current_doctor(TODAY) is None
         assert "Grønland" in st.notes[-1].text
-        assert st.task(task_id).closed_reason == ev.GL_CLOSE_TO
+        assert st.task(task_id).closed_reason == texts.GL_CLOSE_TO
 
 
 async def test_from_greenland_from_inbox_only_a_follow_up(training_store: Path) -> None:
@@ -95,7 +95,7 @@ async def test_from_greenland_from_inbox_only_a_follow_up(training_store: Path) 
         assert (st.groups, st.doctors) == (before.groups, before.doctors)
         (fu,) = st.followups
         assert fu.done is None and "sikringsgruppe 1" in fu.text
-        assert st.task(task_id).closed_reason == ev.GL_CLOSE_FROM
+        assert st.task(task_id).closed_reason == texts.GL_CLOSE_FROM
 
 
 async def test_practice_transfer_from_inbox_free_on_the_transfer_date(training_store: Path) -> None:
@@ -111,9 +111,9 @@ async def test_practice_transfer_from_inbox_free_on_the_transfer_date(training_s
     with open_store(training_store, create=False) as s:
         st = s.load_person(cpr)
         new = next(x for x in st.doctors if x.effective.isoformat() == on and x.provider_number == chosen)
-        assert (new.reason, new.fee.paid, new.fee.reason) == ("selvvalgt", False, ev.TRANSFER_FEE_REASON)
+        assert (new.reason, new.fee.paid, new.fee.reason) == ("selvvalgt", False, texts.TRANSFER_FEE_REASON)
         assert "ikke opkrævet gebyr" in st.notes[-1].text
-        assert st.task(task_id).closed_reason == ev.TRANSFER_CLOSE
+        assert st.task(task_id).closed_reason == texts.TRANSFER_CLOSE
 
 
 async def test_child_free_choice_from_inbox_free_choice_on_the_child(training_store: Path) -> None:
@@ -131,10 +131,10 @@ async def test_child_free_choice_from_inbox_free_choice_on_the_child(training_st
     with open_store(training_store, create=False) as s:
         st = s.load_person(cpr)
         doc = st.current_doctor(TODAY)
-        assert (doc.provider_number, doc.fee.paid, doc.reason) == (chosen, False, ev.CHILD_FREE_REASON)
+        assert (doc.provider_number, doc.fee.paid, doc.reason) == (chosen, False, texts.CHILD_FREE_REASON)
         assert parent in {r.other_cpr for r in st.relations_of(RelationKind.RESIDENCE_PARENT)}
         assert parent[:6] in st.notes[-1].text
-        assert st.task(task_id).closed_reason == ev.CHILD_FREE_CLOSE
+        assert st.task(task_id).closed_reason == texts.CHILD_FREE_CLOSE
 
 
 def _closed(app, number: str) -> bool:
@@ -143,10 +143,10 @@ def _closed(app, number: str) -> bool:
 
 
 async def test_rediscovery_from_inbox_ends_missing_choice_and_chooses_open_doctor(training_store: Path) -> None:
-    cpr, task_id = find_task(training_store, "011", lambda st: free_to_choose(st) and ev.missing_choice(st)
+    cpr, task_id = find_task(training_store, "011", lambda st: free_to_choose(st) and rediscovery.missing_choice(st)
                              is not None)
     with open_store(training_store, create=False) as s:
-        missing_id = ev.missing_choice(s.load_person(cpr)).id
+        missing_id = rediscovery.missing_choice(s.load_person(cpr)).id
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_from_inbox(pilot, cpr, task_id)
@@ -169,7 +169,7 @@ async def test_rediscovery_previous_closed_doctor_needs_the_rule_and_its_basis(t
         providers = s.providers().values()
 
         def previous_offered(st: PersonState) -> bool:
-            last = ev.last_doctor(st)
+            last = rediscovery.last_doctor(st)
             if not free_to_choose(st) or last is None:
                 return False
             ranked = [r.provider.provider_number for r in rules.rank_providers(st.person.address, providers)][:20]

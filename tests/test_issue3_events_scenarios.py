@@ -15,6 +15,7 @@ from factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
 from wizard_kit import op_tuples as ops_of
 from wizard_kit import put, walk
 
+from sygesikring_tui.domain import forcing
 from sygesikring_tui.domain.model import (
     Address,
     AddressEntry,
@@ -31,12 +32,12 @@ from sygesikring_tui.domain.model import (
     TaskStatus,
 )
 from sygesikring_tui.domain.operations import PlannedOp
+from sygesikring_tui.domain.wizards import greenland, texts
 from sygesikring_tui.domain.wizards import WIZARDS, Wizard, WizardContext, dry_run
-from sygesikring_tui.domain.wizards import events_family as ev
 from sygesikring_tui.store import Store, open_store
 
 TODAY = date(2026, 11, 25)
-FEE = 230
+FEE = 225
 ctx_for = partial(wizard_kit.ctx_for, fee=FEE)
 # A second open practice near Aarhus (OPEN is the factories' person's own doctor).
 OPEN2 = Provider("023456", "Lægerne Åboulevarden", True, 751, 56.158, 10.207, "Åboulevarden 5")
@@ -80,8 +81,8 @@ def choice(prov: Provider, eff: date, *, cid: str, end: date | None = None) -> D
                         ChoiceStatus.ENDED if end else ChoiceStatus.APPROVED, fee=Fee(False, 0, "flytning"))
 
 
-def free(reason: str) -> dict:
-    return {"paid": False, "amount": 0, "reason": reason}
+def free(reason: str, code: str) -> dict:
+    return {"paid": False, "amount": 0, "reason": reason, "code": code}
 
 
 # == 2.2.1 Denmark → Greenland ==================================================================
@@ -117,14 +118,14 @@ def test_to_greenland_group_7_ends_the_doctor_and_removes_every_future_registrat
         ("wizard.greenland.ev.remove_group", 2), ("wizard.greenland.ev.remove_choice", None)]
     assert [m.params["practice"] for m in shown if m.key == "wizard.greenland.ev.end_choice"] == [OPEN.practice_name]
     planned = w.plan(draft, ctx.states, ctx)
-    note = ev.note_to_greenland(date(2026, 11, 19), [st.doctors[0]], 1, 1)
+    note = texts.note_to_greenland(date(2026, 11, 19), [st.doctors[0]], 1, 1)
     assert "Lægerne Vestergade (012345)" in note and "1 sikringsgruppeskift, 1 lægevalg" in note
     assert ops_of(planned) == [
         (st.cpr, "remove_future", {"as_of": "2026-11-19"}),
-        (st.cpr, "group_switch", {"group": 7, "effective": "2026-11-19", "reason": ev.GL_REASON_GROUP7}),
+        (st.cpr, "group_switch", {"group": 7, "effective": "2026-11-19", "reason": texts.GL_REASON_GROUP7}),
         (st.cpr, "doctor_choice_end", {"choice_id": "d-now", "end": "2026-11-19"}),
         (st.cpr, "note_add", {"text": note}),
-        (st.cpr, "task_close", {"task_id": "t-013", "reason": ev.GL_CLOSE_TO}),
+        (st.cpr, "task_close", {"task_id": "t-013", "reason": texts.GL_CLOSE_TO}),
     ]
     commit(store, w, st.cpr, "t-013", planned)
     end = store.load_person(st.cpr)
@@ -197,8 +198,8 @@ def test_from_greenland_records_only_a_follow_up_and_closes_the_task(store: Stor
     assert ("wizard.greenland.ev.from_pending" in shown) is not done
     planned = w.plan(draft, ctx.states, ctx)
     assert ops_of(planned) == [
-        (st.cpr, "followup_add", {"text": ev.followup_from_greenland(date(2026, 11, 21)), "due": "2026-11-25"}),
-        (st.cpr, "task_close", {"task_id": "t-034", "reason": ev.GL_CLOSE_FROM}),
+        (st.cpr, "followup_add", {"text": texts.followup_from_greenland(date(2026, 11, 21)), "due": "2026-11-25"}),
+        (st.cpr, "task_close", {"task_id": "t-034", "reason": texts.GL_CLOSE_FROM}),
     ]
     commit(store, w, st.cpr, "t-034", planned)
     end = store.load_person(st.cpr)
@@ -220,7 +221,7 @@ def test_greenland_direction_follows_the_evidence_not_only_the_event_code(store:
     put(store, replace(st, tasks=(replace(st.tasks[0], event_code="013"),)))
     w = WIZARDS["greenland"]
     # a 013 task on a person whose evidence only says "from Greenland": the evidence wins
-    assert ev.suggest_direction(ctx_for(store, w, st.cpr, "t-034")) == "from_greenland"
+    assert greenland.suggest_direction(ctx_for(store, w, st.cpr, "t-034")) == "from_greenland"
 
 
 # == 2.6.7 practice transfer ====================================================================
@@ -244,21 +245,21 @@ def test_practice_transfer_self_chosen_on_the_transfer_date_free_with_a_note_why
     assert (draft["provider"], draft["effective"]) == (OPEN2.provider_number, "2026-12-01")
     assert [w.steps[i].id for i in w.active_steps(draft, ctx)] == ["doctor", "note"]
     planned = w.plan(draft, ctx.states, ctx)
-    note = ev.note_transfer(date(2026, 12, 1), OPEN2.practice_name, OPEN2.provider_number,
+    note = texts.note_transfer(date(2026, 12, 1), OPEN2.practice_name, OPEN2.provider_number,
                             f"{OPEN.practice_name} ({OPEN.provider_number})")
     assert "ikke opkrævet gebyr" in note
     assert ops_of(planned) == [
         (st.cpr, "doctor_choice", {"provider_number": OPEN2.provider_number, "practice_name": OPEN2.practice_name,
                                    "reason": "selvvalgt", "effective": "2026-12-01", "forced": False,
-                                   "status": "approved", "fee": free(ev.TRANSFER_FEE_REASON)}),
+                                   "status": "approved", "fee": free(texts.TRANSFER_FEE_REASON, "practice_transfer")}),
         (st.cpr, "note_add", {"text": note}),
-        (st.cpr, "task_close", {"task_id": "t-plo1", "reason": ev.TRANSFER_CLOSE}),
+        (st.cpr, "task_close", {"task_id": "t-plo1", "reason": texts.TRANSFER_CLOSE}),
     ]
     commit(store, w, st.cpr, "t-plo1", planned)
     end = store.load_person(st.cpr)
     doc = end.current_doctor(date(2026, 12, 1))
     assert (doc.provider_number, doc.reason, doc.effective, doc.fee) == (
-        OPEN2.provider_number, "selvvalgt", date(2026, 12, 1), Fee(False, 0, ev.TRANSFER_FEE_REASON))
+        OPEN2.provider_number, "selvvalgt", date(2026, 12, 1), Fee(False, 0, texts.TRANSFER_FEE_REASON, "practice_transfer"))
     assert end.task("t-plo1").status == TaskStatus.CLOSED and end.notes[-1].text == note
 
 
@@ -355,19 +356,19 @@ def test_child_free_choice_on_the_residence_parents_open_doctor_free_with_note(s
     assert (draft["parent"], draft["provider"], draft["effective"]) == (parent.cpr, OPEN.provider_number,
                                                                       "2026-11-25")
     planned = w.plan(draft, ctx.states, ctx)
-    note = ev.note_child_free("Hanne Jensen", parent.cpr, OPEN.practice_name, OPEN.provider_number, TODAY)
+    note = texts.note_child_free("Hanne Jensen", parent.cpr, OPEN.practice_name, OPEN.provider_number, TODAY)
     assert ops_of(planned) == [
         (child.cpr, "doctor_choice", {"provider_number": OPEN.provider_number, "practice_name": OPEN.practice_name,
-                                      "reason": ev.CHILD_FREE_REASON, "effective": "2026-11-25", "forced": False,
-                                      "status": "approved", "fee": free(ev.CHILD_FREE_FEE_REASON)}),
+                                      "reason": texts.CHILD_FREE_REASON, "effective": "2026-11-25", "forced": False,
+                                      "status": "approved", "fee": free(texts.CHILD_FREE_FEE_REASON, "practice_closes")}),
         (child.cpr, "note_add", {"text": note}),
-        (child.cpr, "task_close", {"task_id": "t-child", "reason": ev.CHILD_FREE_CLOSE}),
+        (child.cpr, "task_close", {"task_id": "t-child", "reason": texts.CHILD_FREE_CLOSE}),
     ]
     commit(store, w, child.cpr, "t-child", planned)
     end = store.load_person(child.cpr)
     doc = end.current_doctor(TODAY)
     assert (doc.provider_number, doc.fee.paid) == (OPEN.provider_number, False)
-    assert end.task("t-child").closed_reason == ev.CHILD_FREE_CLOSE
+    assert end.task("t-child").closed_reason == texts.CHILD_FREE_CLOSE
     assert store.load_person(parent.cpr).doctors == parent.doctors
 
 
@@ -424,15 +425,15 @@ def test_rediscovery_ends_the_missing_choice_chooses_the_nearest_open_doctor_and
     assert ops_of(planned) == [
         (st.cpr, "doctor_choice_end", {"choice_id": "d-missing", "end": "2026-11-25"}),
         (st.cpr, "doctor_choice", {"provider_number": OPEN2.provider_number, "practice_name": OPEN2.practice_name,
-                                   "reason": ev.REDISCOVERY_REASON, "effective": "2026-11-25", "forced": False,
-                                   "status": "approved", "fee": free(ev.REDISCOVERY_FEE_REASON)}),
-        (st.cpr, "task_close", {"task_id": "t-011", "reason": ev.REDISCOVERY_CLOSE}),
+                                   "reason": texts.REDISCOVERY_REASON, "effective": "2026-11-25", "forced": False,
+                                   "status": "approved", "fee": free(texts.REDISCOVERY_FEE_REASON, "first_choice")}),
+        (st.cpr, "task_close", {"task_id": "t-011", "reason": texts.REDISCOVERY_CLOSE}),
     ]
     commit(store, w, st.cpr, "t-011", planned)
     end = store.load_person(st.cpr)
     assert end.current_doctor(TODAY).provider_number == OPEN2.provider_number
     miss = next(x for x in end.doctors if x.id == "d-missing")
-    assert (miss.end, miss.status) == (TODAY, ChoiceStatus.ENDED)
+    assert (miss.end, miss.state(TODAY)) == (TODAY, "previous")
     assert end.task("t-011").status == TaskStatus.CLOSED
 
 
@@ -465,7 +466,7 @@ def test_rediscovery_offers_return_to_last_gp_when_the_groups_show_a_return_from
     st = _rediscovered(store, groups=groups)
     w = WIZARDS["rediscovery"]
     ctx = ctx_for(store, w, st.cpr, "t-011")
-    assert ev.last_group1_gp(st, TODAY) == CLOSED.provider_number
+    assert forcing.last_group1_gp(st, TODAY) == CLOSED.provider_number
     assert [o.value for o in w.steps[1].fields[0].options({"provider": CLOSED.provider_number}, ctx)] == [
         "return_to_last_gp", "doctor_accepted"]
     # another closed practice is not the last GP: only acceptance
@@ -486,18 +487,18 @@ def test_child_home_doctor_change_for_the_child_is_free_moving_with_note(store: 
     draft = walk(w, ctx, {})
     assert (draft["parent"], draft["provider"]) == (parent.cpr, OPEN.provider_number)
     planned = w.plan(draft, ctx.states, ctx)
-    note = ev.note_child_home("Hanne Jensen", parent.cpr, OPEN.practice_name, OPEN.provider_number, TODAY)
+    note = texts.note_child_home("Hanne Jensen", parent.cpr, OPEN.practice_name, OPEN.provider_number, TODAY)
     assert ops_of(planned) == [
         (child.cpr, "doctor_choice", {"provider_number": OPEN.provider_number, "practice_name": OPEN.practice_name,
                                       "reason": "flytning", "effective": "2026-11-25", "forced": False,
-                                      "status": "approved", "fee": free(ev.CHILD_HOME_FEE_REASON)}),
+                                      "status": "approved", "fee": free(texts.CHILD_HOME_FEE_REASON, "moving")}),
         (child.cpr, "note_add", {"text": note}),
-        (child.cpr, "task_close", {"task_id": "t-child", "reason": ev.CHILD_HOME_CLOSE}),
+        (child.cpr, "task_close", {"task_id": "t-child", "reason": texts.CHILD_HOME_CLOSE}),
     ]
     commit(store, w, child.cpr, "t-child", planned)
     end = store.load_person(child.cpr)
     assert end.current_doctor(TODAY).provider_number == OPEN.provider_number
-    assert end.current_doctor(TODAY).fee == Fee(False, 0, ev.CHILD_HOME_FEE_REASON)
+    assert end.current_doctor(TODAY).fee == Fee(False, 0, texts.CHILD_HOME_FEE_REASON, "moving")
 
 
 def test_child_home_from_the_person_screen_plans_no_task_close(store: Store) -> None:
@@ -524,7 +525,7 @@ def test_child_home_closed_practice_allowed_when_no_two_open_within_reach(store:
     put(store, replace(store.load_person(parent.cpr), person=replace(parent.person, address=FAR_ADDRESS)))
     w = WIZARDS["child_home"]
     ctx = ctx_for(store, w, child.cpr, None)
-    assert ev.open_within_reach(ctx.state, ctx.providers) == 1
+    assert forcing.open_within_reach(ctx.state, ctx.providers.values()) == 1
     draft = {"parent": parent.cpr, "provider": CLOSED.provider_number, "effective": "2026-11-25"}
     assert [o.value for o in w.steps[2].fields[0].options(draft, ctx)] == ["no_open_within_reach", "doctor_accepted"]
     # in Aarhus two open practices are within reach: only acceptance

@@ -13,12 +13,12 @@ from test_wizard_pilot import SIZE, find_task, open_from_inbox
 
 from screens.app import make_app
 from screens.wizards import launch_wizard
+from sygesikring_tui.domain.wizards import rediscovery
 from sygesikring_tui.domain.model import PersonState, RelationKind
-from sygesikring_tui.domain.wizards import events_family as ev
 
 
 def missing(st: PersonState) -> bool:
-    return free_to_choose(st) and ev.missing_choice(st) is not None
+    return free_to_choose(st) and rediscovery.missing_choice(st) is not None
 
 
 CASES: dict[str, tuple[str, Callable[[PersonState], bool], list[str]]] = {

@@ -3,14 +3,14 @@ from datetime import date
 
 import pytest
 
-from sygesikring_tui.domain.model import CardStatus, ChoiceStatus, GroupRegistration, HealthCard, Fee, Operation, TaskStatus
+from sygesikring_tui.domain.model import CardStatus, GroupRegistration, HealthCard, Fee, Operation, TaskStatus
 from sygesikring_tui.domain.operations import PayloadError, RuleContext, apply, check
 from tests.factories import CLOSED, FAR, OPEN, a_person, a_task
 
 TODAY = date(2026, 11, 25)
 PROVIDERS = {p.provider_number: p for p in (OPEN, CLOSED, FAR)}
 CTX = RuleContext(TODAY, PROVIDERS.get)
-FREE = {"paid": False, "amount": 0, "reason": "flytning"}
+PAID = {"paid": True, "amount": 225, "reason": "selvvalgt", "code": "own_choice"}
 
 
 def op(state, kind, **payload):
@@ -39,7 +39,7 @@ def test_switch_to_the_same_group_and_to_an_unknown_group_is_refused():
 
 def test_closed_doctor_without_force_is_refused_and_with_an_unknown_rule_too():
     s = a_person()
-    base = dict(provider_number=CLOSED.provider_number, reason="selvvalgt", effective="2026-11-25", fee=FREE)
+    base = dict(provider_number=CLOSED.provider_number, reason="selvvalgt", effective="2026-11-25", fee=PAID)
     assert codes(s, op(s, "doctor_choice", **base)) == ["rule.provider_closed"]
     assert codes(s, op(s, "doctor_choice", forced=True, force_rule="because", **base)) == ["rule.force_rule_unknown"]
 
@@ -48,7 +48,7 @@ def test_attention_point_1_a_future_switch_to_group_4_blocks_a_doctor_choice():
     s = a_person()
     s = replace(s, groups=s.groups + (GroupRegistration("f", 4, date(2027, 1, 5)),))
     o = op(s, "doctor_choice", provider_number=OPEN.provider_number, reason="selvvalgt", effective="2026-11-25",
-           fee=FREE)
+           fee=PAID)
     assert "rule.future_switch_blocks" in codes(s, o)
 
 
@@ -58,14 +58,14 @@ def test_a_future_switch_to_group_1_does_not_block_a_doctor_choice():
     s = replace(s, groups=tuple(replace(g, group=2) if g.id.startswith("g-") else g for g in s.groups))
     s = replace(s, groups=s.groups)  # person in group 2 now, group 1 in the future
     o = op(s, "doctor_choice", provider_number=OPEN.provider_number, reason="selvvalgt", effective="2027-01-05",
-           fee=FREE)
+           fee=PAID)
     assert "rule.future_switch_blocks" not in codes(s, o)
 
 
 def test_forcing_through_group2_to_1_needs_the_switch_on_the_same_day():
     s = a_person(luna_known=False)
     choice = dict(provider_number=CLOSED.provider_number, reason="selvvalgt", effective="2026-11-25",
-                  forced=True, force_rule="group2_to_1", fee=FREE)
+                  forced=True, force_rule="group2_to_1", fee=PAID)
     assert codes(s, op(s, "doctor_choice", **choice)) == ["rule.group2_to_1_missing"]
     s = apply(s, op(s, "group_switch", group=2, effective="2026-11-25"), CTX)
     s = apply(s, replace(op(s, "group_switch", group=1, effective="2026-11-25"), op_id="op-g1"), CTX)
@@ -74,7 +74,7 @@ def test_forcing_through_group2_to_1_needs_the_switch_on_the_same_day():
     s = apply(s, o, CTX)
     cur = s.current_doctor(TODAY)
     assert cur.provider_number == CLOSED.provider_number and cur.forced and cur.force_rule == "group2_to_1"
-    assert [d.status for d in s.doctors if d.id != cur.id] == [ChoiceStatus.ENDED]
+    assert [(d.end, d.state(TODAY)) for d in s.doctors if d.id != cur.id] == [(TODAY, "previous")]
 
 
 def test_only_an_ordered_card_can_be_cancelled():
@@ -109,5 +109,5 @@ def test_malformed_payloads_raise_payload_error_not_a_crash():
 def test_apply_is_deterministic_so_desk_and_server_reach_the_same_state():
     s = a_person()
     o = op(s, "doctor_choice", provider_number=FAR.provider_number, reason="selvvalgt", effective="2026-11-25",
-           fee={"paid": True, "amount": 225, "reason": "eget valg"})
+           fee={"paid": True, "amount": 225, "reason": "eget valg", "code": "own_choice"})
     assert apply(s, o, CTX) == apply(s, o, CTX)

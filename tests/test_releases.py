@@ -74,3 +74,18 @@ def test_cli_release_refuses_an_unknown_release(home, capsys):
     assert cli.main(["release", "9.9", "--in-production"]) == 2
     assert "9.9" in capsys.readouterr().err
     assert not (home / "releases.json").exists()
+
+
+def test_retiring_release_cpr_retires_2_6_2_but_not_its_own_section_3_1_3(home, capsys):
+    cat = load_catalogue()
+    live = releases.set_live("CPR", True, cat)
+    assert "2.6.2" in cat.retired(live) and "3.1.3" not in cat.retired(live)
+    # a 021 task (guardianship) is then suggested the individual choices of 3.1.3, same wizard
+    ward = replace(a_person(a_cpr(seed=5)), tasks=(a_task(a_cpr(seed=5), "021", "t-021"),))
+    assert (cat.suggest("021", ward, TODAY).workaround_id, cat.suggest("021", ward, TODAY, live_releases=live).wizard,
+            cat.suggest("021", ward, TODAY, live_releases=live).workaround_id) == ("2.6.2", "guardian_choice", "3.1.3")
+    assert cli.main(["workarounds"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line[:1].isdigit()]
+    assert len(rows) == 19
+    assert next(r for r in rows if r.startswith("3.1.3")).split()[-1] in ("ja", "yes")
+    assert next(r for r in rows if r.startswith("2.6.2")).split()[-1] in ("udfaset", "retired")

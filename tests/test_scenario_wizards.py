@@ -36,7 +36,7 @@ from sygesikring_tui.store.db import RuleViolation
 from sygesikring_tui.store.followups import tick_followup
 
 TODAY = date(2026, 11, 25)
-FEE = 230
+FEE = 225
 ctx_for = partial(wizard_kit.ctx_for, fee=FEE)
 
 
@@ -90,7 +90,9 @@ def test_renumbering_moves_closed_doctor_forced_and_ceases_old_number(store: Sto
         (new.cpr, "doctor_choice", {"provider_number": CLOSED.provider_number,
                                     "practice_name": CLOSED.practice_name, "reason": "omnummerering",
                                     "effective": "2026-11-25", "forced": True, "force_rule": "renumbering",
-                                    "fee": {"paid": False, "amount": 0, "reason": texts.FEE_FREE_RENUMBERING}}),
+                                    "fee": {"paid": False, "amount": 0, "reason": texts.FEE_FREE_RENUMBERING,
+                                            "code": "renumbering"}}),
+        (old.cpr, "doctor_choice_end", {"choice_id": old.doctors[0].id, "end": "2026-11-25"}),
         (new.cpr, "note_add", {"text": link}),
         (old.cpr, "note_add", {"text": link}),
         (new.cpr, "task_close", {"task_id": "t-p03", "reason": texts.CLOSE_RENUMBERED}),
@@ -108,7 +110,9 @@ def test_renumbering_moves_closed_doctor_forced_and_ceases_old_number(store: Sto
     outbox = store.outbox("pending")
     assert [r["kind"] for r in outbox] == [p.kind for p in planned]
     # base versions: each operation is based on the person's version at that point
-    assert [r["base_version"] for r in outbox if r["cpr"] == old.cpr] == [1, 2, 3]
+    assert [r["base_version"] for r in outbox if r["cpr"] == old.cpr] == [1, 2, 3, 4]
+    # the old number no longer holds the doctor: the practice lists the new number only (2.7.5)
+    assert o.current_doctor(TODAY) is None and n.current_doctor(TODAY).provider_number == CLOSED.provider_number
     assert [r["base_version"] for r in outbox if r["cpr"] == new.cpr] == [1, 2, 3, 4]
 
 
@@ -261,10 +265,13 @@ def test_discharge_after_a_move_warns_and_offers_a_free_doctor_choice(store: Sto
         (st.cpr, "group_switch", {"group": 1, "effective": "2026-11-25", "reason": texts.REASON_DISCHARGE}),
         (st.cpr, "doctor_choice", {"provider_number": FAR.provider_number, "practice_name": FAR.practice_name,
                                    "reason": "flytning", "effective": "2026-11-25", "forced": False,
-                                   "fee": {"paid": False, "amount": 0, "reason": texts.FEE_FREE_MOVE}}),
+                                   "fee": {"paid": False, "amount": 0, "reason": texts.FEE_FREE_MOVE, "code": "moving"}}),
         (st.cpr, "card_order", {"ordered_on": "2026-11-25",
-                                "fee": {"paid": False, "amount": 0, "reason": texts.FEE_FREE_DISCHARGE},
+                                "fee": {"paid": False, "amount": 0, "reason": texts.FEE_FREE_DISCHARGE,
+                                        "code": "leaving_group_4_5"},
                                 "reason": texts.CARD_AFTER_DISCHARGE}),
+        (st.cpr, "note_add", {"text": texts.note_discharge(
+            date(2026, 11, 25), f"nyt lægevalg: {FAR.practice_name} ({FAR.provider_number})", True)}),
         (st.cpr, "task_close", {"task_id": "t-039", "reason": texts.CLOSE_DISCHARGE}),
     ]
     commit(store, w, st.cpr, "t-039", planned)
@@ -280,7 +287,8 @@ def test_discharge_without_move_keeps_doctor_and_has_no_warning(store: Store) ->
     ctx = ctx_for(store, w, st.cpr, "t-039")
     assert not any(m.key == "wizard.discharge.ev.moved" for m in w.steps[0].evidence({}, ctx))
     planned = w.plan(walk(w, ctx, {}), ctx.states, ctx)
-    assert [p.kind for p in planned] == ["group_switch", "task_close"]
+    assert [p.kind for p in planned] == ["group_switch", "note_add", "task_close"]
+    assert f"lægevalget fortsætter: {st.doctors[0].practice_name}" in planned[1].payload["text"]
 
 
 def test_discharge_refuses_a_person_not_in_group_5_and_a_closed_doctor(store: Store) -> None:
@@ -326,7 +334,7 @@ def test_forced_choice_luna_goes_via_group_2_and_leaves_an_open_followup(store: 
         (number, "doctor_choice", {"provider_number": CLOSED.provider_number, "practice_name": CLOSED.practice_name,
                                    "reason": "selvvalgt", "effective": "2026-11-25", "forced": True,
                                    "force_rule": "group2_to_1", "status": "approved",
-                                   "fee": {"paid": True, "amount": FEE, "reason": texts.FEE_PAID_OWN}}),
+                                   "fee": {"paid": True, "amount": FEE, "reason": texts.FEE_PAID_OWN, "code": "own_choice"}}),
         (number, "followup_add", {"text": follow}),
         (number, "note_add", {"text": texts.note_forced(CLOSED.practice_name, CLOSED.provider_number)}),
         (number, "task_close", {"task_id": "t-l01", "reason": texts.CLOSE_FORCED}),
@@ -358,7 +366,7 @@ def test_forced_choice_refuses_an_open_practice_and_a_free_choice_without_reason
         "wizard.forced.error.fee_reason"]
     planned = w.plan(walk(w, ctx, {"fee": "free", "fee_reason": "samboendes læge"}), ctx.states, ctx)
     assert next(p for p in planned if p.kind == "doctor_choice").payload["fee"] == {
-        "paid": False, "amount": 0, "reason": "samboendes læge"}
+        "paid": False, "amount": 0, "reason": "samboendes læge", "code": "own_choice", "waiver": "samboendes læge"}
 
 
 def test_forced_choice_blocked_by_a_future_switch_attention_point_1(store: Store) -> None:
@@ -385,7 +393,8 @@ def test_dry_run_reports_the_rule_a_plan_breaks_like_the_store_commit(store: Sto
     put(store, a_person(number))
     state = store.load_person(number)
     bad = [PlannedOp(number, "doctor_choice", {"provider_number": CLOSED.provider_number, "reason": "selvvalgt",
-                                               "effective": "2026-11-25", "fee": {"paid": False}})]
+                                               "effective": "2026-11-25",
+                                               "fee": {"paid": True, "amount": FEE, "code": "own_choice"}})]
     _end, problems = dry_run(bad, {number: state}, store.rule_context(TODAY))
     assert [v.code for _p, vs in problems for v in vs] == ["rule.provider_closed"]
     case = store.create_case("2.6.5", number, None)

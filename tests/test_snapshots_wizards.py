@@ -17,7 +17,8 @@ from test_wizard_pilot import SIZE, find_task, open_from_inbox
 from screens.app import make_app
 from screens.wizards import launch_wizard
 from sygesikring_tui.domain.model import PersonState
-from sygesikring_tui.domain.wizards.military import service_start, suggest_callup
+from sygesikring_tui.domain.wizards.callup import suggest_callup
+from sygesikring_tui.domain.wizards.discharge import service_start
 from sygesikring_tui.domain.wizards.renumbering import changes_to
 
 

@@ -12,7 +12,7 @@ from sygesikring_tui.store.db import RuleViolation
 from tests.factories import CLOSED, OPEN, a_person, a_task
 
 TODAY = date(2026, 11, 25)
-FREE = {"paid": False, "amount": 0, "reason": "flytning"}
+FREE = {"paid": True, "amount": 225, "reason": "selvvalgt", "code": "own_choice"}
 
 
 @pytest.fixture
@@ -175,3 +175,123 @@ def test_a_renamed_person_is_found_by_the_new_name_with_danish_letters(store):
         store.save_person(renamed)
     found = inbox.count(store, inbox.InboxQuery(search="ærø"))
     assert found == 1
+
+
+# -- refusals that leave the file (and no stray lock) alone -------------------------------------
+def test_an_empty_file_is_refused_and_never_made_into_a_store(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    for exclusive in (False, True):
+        with pytest.raises(StoreError) as err:
+            open_store(empty, exclusive=exclusive)
+        assert err.value.code == "empty" and err.value.path == empty
+    assert empty.read_bytes() == b""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+
+
+def test_a_refused_exclusive_open_leaves_no_lock_file(tmp_path):
+    bad = tmp_path / "corrupt.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError):
+        open_store(bad, exclusive=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.db"]
+
+
+def test_closing_a_store_removes_its_lock_file_and_the_lock_works_again(tmp_path):
+    s = open_store(tmp_path / "desk.db", exclusive=True)
+    assert (tmp_path / "desk.db.lock").exists()
+    s.close()
+    assert not (tmp_path / "desk.db.lock").exists()
+    again = open_store(tmp_path / "desk.db", exclusive=True)
+    with pytest.raises(StoreError) as err:
+        open_store(tmp_path / "desk.db", exclusive=True)
+    assert err.value.code == "in_use"
+    again.close()
+
+
+def _cli(*argv: str) -> int:
+    from sygesikring_tui import cli
+
+    return cli.main(list(argv))
+
+
+def test_training_refuses_to_overwrite_a_desk_store_and_names_it(tmp_path, capsys):
+    from sygesikring_tui.domain.operations import PlannedOp as Op
+
+    desk = tmp_path / "desk.db"
+    s = open_store(desk, training=False)
+    with s.transaction():
+        s.upsert_providers([OPEN, CLOSED])
+        s.save_person(a_person())
+    cpr = _person(s).cpr
+    case = s.create_case("2.1", cpr, None)
+    s.commit_case(case.id, [Op(cpr, "note_add", {"text": "ikke sendt endnu"})], TODAY)
+    s.close()
+    before = desk.read_bytes()
+    assert _cli("training", "--tasks", "10", "--path", str(desk)) == 2
+    err = capsys.readouterr().err
+    assert str(desk) in err and "træningsdatabase" in err
+    assert desk.read_bytes() == before
+    with open_store(desk, create=False) as s:
+        assert [r["status"] for r in s.outbox()] == ["pending"]
+    assert not (tmp_path / "desk.db.lock").exists()
+
+
+def test_training_refuses_a_store_in_use_an_empty_file_and_a_foreign_file(tmp_path, capsys):
+    used = tmp_path / "used.db"
+    open_store(used, training=True).close()
+    holder = open_store(used, exclusive=True)
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("mine\n" * 300)
+    try:
+        for path in (used, empty, foreign):
+            before = path.read_bytes()
+            assert _cli("training", "--tasks", "10", "--path", str(path)) == 2
+            assert str(path) in capsys.readouterr().err
+            assert path.read_bytes() == before
+    finally:
+        holder.close()
+    assert not any(p.name.endswith(".lock") for p in tmp_path.iterdir())
+
+
+def test_training_rebuilds_a_training_store(tmp_path):
+    path = tmp_path / "training.db"
+    assert _cli("training", "--tasks", "10", "--path", str(path)) == 0
+    assert _cli("training", "--tasks", "20", "--seed", "3", "--path", str(path)) == 0
+    with open_store(path, create=False) as s:
+        assert s.is_training and s.meta("training_tasks") == "20"
+    assert not (tmp_path / "training.db.lock").exists()
+
+
+def test_a_refused_server_launch_leaves_no_lock_file(tmp_path, capsys):
+    token = tmp_path / "token"
+    token.write_text("abc")
+    os.chmod(token, 0o600)
+    bad = tmp_path / "desk.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    assert _cli("--server", "http://127.0.0.1:9", "--token-file", str(token), "--store", str(bad)) == 2
+    assert str(bad) in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["desk.db", "token"]
+
+
+def test_a_token_file_readable_by_others_is_warned_about_and_shown_in_the_status(tmp_path, capsys, monkeypatch):
+    from sygesikring_tui import cli
+    from sygesikring_tui.store import sync_state
+
+    token = tmp_path / "token"
+    token.write_text("abc")
+    os.chmod(token, 0o644)
+    monkeypatch.setattr("screens.app.run_app", lambda **kw: 0)
+    store = tmp_path / "desk.db"
+    assert cli.main(["--server", "http://127.0.0.1:9", "--token-file", str(token), "--store", str(store)]) == 0
+    err = capsys.readouterr().err
+    assert str(token) in err and "chmod 600" in err
+    with open_store(store, create=False) as s:
+        assert sync_state.status(s).token_warning
+    os.chmod(token, 0o600)
+    assert cli.main(["--server", "http://127.0.0.1:9", "--token-file", str(token), "--store", str(store)]) == 0
+    assert "chmod" not in capsys.readouterr().err
+    with open_store(store, create=False) as s:
+        assert not sync_state.status(s).token_warning

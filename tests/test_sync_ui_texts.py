@@ -141,3 +141,50 @@ def test_the_inbox_conflict_line_names_only_what_there_is_in_the_right_plural(mo
     assert shown == ["! Serveren udførte ikke alt: 1 konflikt. Tast c",
                      "! Serveren udførte ikke alt: 2 konflikter, 1 afvist. Tast c",
                      "! Serveren udførte ikke alt: 3 afviste. Tast c"]
+
+
+def test_server_errors_and_a_readable_token_file_always_show():
+    text = status_text(st(online=False, waiting=12345, oldest_waiting_age=3 * 86400, conflicts=1, rejected=3,
+                          server_errors=2, token_warning=True, last_error="server: boom"),
+                       today=TODAY, width=WIDTH + 40)
+    assert "afviste: 1" in text and "fejl hos serveren: 2" in text and "kan læses af andre" in text
+    narrow = status_text(st(waiting=2, rejected=2, server_errors=2), today=TODAY, width=WIDTH)
+    assert "fejl hos serveren: 2" in narrow and "afviste" not in narrow
+
+
+async def test_an_operation_held_as_a_server_error_is_listed_with_the_answer_and_can_be_dropped(tmp_path):
+    import random
+
+    from screens.app import make_app
+    from screens.sync_view import ConflictScreen, detail, reason_texts
+    from sygesikring_tui import sync
+    from sygesikring_tui.domain.operations import PlannedOp
+    from sygesikring_tui.store import open_store
+    from sygesikring_tui.store.sync_state import hold_server_error
+    from tests.server.srvkit import make_person
+    from tests.test_sync_ui_pilot import plain
+
+    person = make_person(random.Random(4), n_tasks=1)
+    path = tmp_path / "desk.db"
+    with open_store(path, training=False) as s:
+        with s.transaction():
+            s.save_person(person)
+        case = s.create_case("2.1", person.cpr, None)
+        [op] = s.commit_case(case.id, [PlannedOp(person.cpr, "note_add", {"text": "ringet op"})], TODAY)
+        hold_server_error(s, op.op_id, "HTTP 500: Internal Server Error", None)
+    app = make_app(path, today=TODAY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert (app.sync_status.rejected, app.sync_status.server_errors) == (1, 1)
+        await pilot.press("c")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ConflictScreen)
+        item = screen.selected
+        assert "FEJL HOS SERVEREN" in str(screen.query_one("#conflict-list").get_option_at_index(0).prompt)
+        [reason] = reason_texts(item)
+        assert "HTTP 500: Internal Server Error" in reason
+        assert "HTTP 500" in plain(detail(item, TODAY, app.catalogue))
+        await pilot.press("d", *"serveren er rettet", "enter")
+        await pilot.pause()
+        assert screen.items == [] and sync.status(app.store).server_errors == 0

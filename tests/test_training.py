@@ -291,7 +291,14 @@ def test_every_doctor_choice_names_a_known_practice_and_records_its_fee(states_2
 
 def test_every_suggestable_workaround_is_suggested_on_an_open_task(states_2000):
     cat = load_catalogue()
-    suggestable = {r.workaround for r in cat.suggestion_rules if r.workaround}
+    # a rule after an unconditional one for the same event is a fallback for when the earlier
+    # workaround is retired by a live release (021: 3.1.3 after 2.6.2)
+    suggestable, closed = set(), set()
+    for r in cat.suggestion_rules:
+        if r.workaround and r.event_code not in closed:
+            suggestable.add(r.workaround)
+        if not r.when:
+            closed.add(r.event_code)
     seen = {t.workaround_id for _s, t in open_tasks(states_2000)}
     assert suggestable - seen == set()
 

@@ -507,7 +507,7 @@ async def test_an_exception_while_filtering_a_typed_letter_keeps_the_inbox_worki
 
 
 async def test_a_store_too_large_to_index_is_served_from_sqlite_with_the_same_results(training_store, monkeypatch):
-    from screens import inbox_index
+    from sygesikring_tui.store import inbox_index
 
     monkeypatch.setattr(inbox_index, "MAX_ROWS", 10)
     app = make_app(training_store, today=TODAY)

@@ -13,7 +13,7 @@ from screens.wizards.engine import WizardScreen
 from sygesikring_tui.domain.model import PersonState, TaskStatus
 from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.domain.wizards import texts
-from sygesikring_tui.domain.wizards.military import suggest_callup
+from sygesikring_tui.domain.wizards.callup import suggest_callup
 from sygesikring_tui.domain.wizards.renumbering import changes_to
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import open_store

@@ -153,7 +153,8 @@ class GroupRegistration:
 class Fee:
     paid: bool
     amount: int = 0  # kroner
-    reason: str = ""  # why free, or why paid
+    reason: str = ""  # why free, or why paid, in words
+    code: str = ""  # the reason code (domain.fees.DOCTOR_REASONS / CARD_REASONS)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,13 @@ timestamp comes from the payload, so the desk and the server reach the same stat
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from . import rules
+from . import fees as fees_mod
+from . import forcing, rules
 from .model import (
     CardStatus,
     ChoiceStatus,
@@ -27,28 +28,31 @@ from .model import (
     Operation,
     PersonState,
     Provider,
-    RelationKind,
     TaskStatus,
 )
 
-KINDS = (
-    "group_switch",
-    "doctor_choice",
-    "doctor_choice_end",
-    "remove_future",
-    "card_order",
-    "card_cancel",
-    "note_add",
-    "task_close",
-    "followup_add",
-    "followup_done",
-)
+def _nobody(_cpr: str) -> PersonState | None:
+    return None
+
+
+def _no_providers() -> Iterable[Provider]:
+    return ()
 
 
 @dataclass(frozen=True)
 class RuleContext:
+    """What the rules may look at besides the person's own state.
+
+    ``person`` gives another person's state (the cohabitant, the old number, a parent) when
+    the caller holds it; ``providers`` every provider (the distance rule); ``fees`` the fee
+    per year (``data/fees.json`` unless given).
+    """
+
     today: date
     provider: Callable[[str], Provider | None]
+    person: Callable[[str], PersonState | None] = _nobody
+    providers: Callable[[], Iterable[Provider]] = _no_providers
+    fees: Mapping[int, int] = dataclasses.field(default_factory=fees_mod.fee_table)
 
 
 @dataclass(frozen=True)
@@ -60,33 +64,126 @@ class Violation:
 
 
 class PayloadError(ValueError):
-    """The operation's payload is malformed (missing or mistyped field)."""
+    """The operation's payload is malformed (missing, mistyped, too long or unknown field)."""
+
+
+# --- the payload's shape: every field of every kind, typed and bounded ------------------------
+#
+# Text limits: notes and follow-up texts at most NOTE_MAX characters; reasons and names
+# SHORT_MAX; ids, numbers and timestamps ID_MAX. Text never holds NUL or an unpaired
+# surrogate (it could not be stored or sent as UTF-8). Anything else is refused before a
+# rule is looked at, so ``apply`` never meets a value it cannot handle.
+
+NOTE_MAX = 10_000
+SHORT_MAX = 1_000
+ID_MAX = 100
+FEE_MAX = 100_000  # kroner
+
+_TEXT, _DATE, _BOOL, _INT, _FEE = "text", "date", "bool", "int", "fee"
+# field -> (type, required, max length for text / None)
+_COMMON = {"at": (_TEXT, False, ID_MAX), "author": (_TEXT, False, SHORT_MAX)}
+SCHEMA: dict[str, dict[str, tuple[str, bool, int | None]]] = {
+    "group_switch": {"group": (_INT, True, None), "effective": (_DATE, True, None),
+                     "reason": (_TEXT, False, SHORT_MAX)},
+    "doctor_choice": {"provider_number": (_TEXT, True, ID_MAX), "practice_name": (_TEXT, False, SHORT_MAX),
+                      "reason": (_TEXT, True, SHORT_MAX), "effective": (_DATE, True, None),
+                      "forced": (_BOOL, False, None), "force_rule": (_TEXT, False, ID_MAX),
+                      "via_cpr": (_TEXT, False, ID_MAX), "force_basis": (_TEXT, False, SHORT_MAX),
+                      "status": (_TEXT, False, ID_MAX), "provisional_until": (_DATE, False, None),
+                      "fee": (_FEE, True, None)},
+    "doctor_choice_end": {"choice_id": (_TEXT, True, ID_MAX), "end": (_DATE, True, None)},
+    "remove_future": {"as_of": (_DATE, True, None)},
+    "card_order": {"ordered_on": (_DATE, True, None), "fee": (_FEE, True, None), "reason": (_TEXT, False, SHORT_MAX)},
+    "card_cancel": {"card_id": (_TEXT, True, ID_MAX)},
+    "note_add": {"text": (_TEXT, True, NOTE_MAX)},
+    "task_close": {"task_id": (_TEXT, True, ID_MAX), "reason": (_TEXT, True, SHORT_MAX)},
+    "followup_add": {"text": (_TEXT, True, NOTE_MAX), "due": (_DATE, False, None)},
+    "followup_done": {"followup_id": (_TEXT, True, ID_MAX), "done": (_TEXT, False, ID_MAX)},
+}
+KINDS = tuple(SCHEMA)
+FEE_FIELDS = {"paid": (_BOOL, True, None), "amount": (_INT, False, None), "reason": (_TEXT, False, SHORT_MAX),
+              "code": (_TEXT, True, ID_MAX), "waiver": (_TEXT, False, SHORT_MAX)}
+CHOICE_STATUSES = frozenset({ChoiceStatus.APPROVED.value, ChoiceStatus.PROVISIONAL.value,
+                             ChoiceStatus.MISSING.value})
+
+
+def clean_text(value: Any, name: str, limit: int) -> str:
+    """``value`` if it is storable text of at most ``limit`` characters; PayloadError otherwise."""
+    if not isinstance(value, str):
+        raise PayloadError(f"{name}: expected text")
+    if len(value) > limit:
+        raise PayloadError(f"{name}: at most {limit} characters")
+    if "\x00" in value:
+        raise PayloadError(f"{name}: NUL is not allowed in text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise PayloadError(f"{name}: not valid Unicode text (unpaired surrogate)") from exc
+    return value
+
+
+def _check_fields(obj: Any, spec: Mapping[str, tuple[str, bool, int | None]], where: str) -> None:
+    if not isinstance(obj, dict):
+        raise PayloadError(f"{where}: expected an object")
+    for key in obj:
+        if not isinstance(key, str) or key not in spec:
+            raise PayloadError(f"{where}: unknown field {str(key)[:40]!r}")
+    for name, (kind, required, limit) in spec.items():
+        v = obj.get(name)
+        if v is None:
+            if required:
+                raise PayloadError(f"{name}: required")
+            continue
+        if kind == _TEXT:
+            clean_text(v, name, limit or SHORT_MAX)
+            if required and not v.strip():
+                raise PayloadError(f"{name}: expected text")
+        elif kind == _DATE:
+            if not isinstance(v, str) or len(v) > 10:
+                raise PayloadError(f"{name}: expected an ISO date")
+            try:
+                date.fromisoformat(v)
+            except ValueError as exc:
+                raise PayloadError(f"{name}: expected an ISO date") from exc
+        elif kind == _BOOL:
+            if not isinstance(v, bool):
+                raise PayloadError(f"{name}: expected true or false")
+        elif kind == _INT:
+            if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= FEE_MAX:
+                raise PayloadError(f"{name}: expected a whole number from 0 to {FEE_MAX}")
+        elif kind == _FEE:
+            _check_fields(v, FEE_FIELDS, name)
+
+
+def check_shape(op: Operation) -> None:
+    """Raise :class:`PayloadError` unless every field of ``op`` has its kind's type and bounds."""
+    if not isinstance(op.kind, str) or op.kind not in SCHEMA:
+        raise PayloadError(f"unknown operation kind {str(op.kind)[:40]!r}")
+    if op.case_id is not None:
+        clean_text(op.case_id, "case_id", ID_MAX)
+    clean_text(op.op_id, "op_id", ID_MAX)
+    _check_fields(op.payload, {**_COMMON, **SCHEMA[op.kind]}, "payload")
+    status = op.payload.get("status")
+    if status is not None and status not in CHOICE_STATUSES:
+        raise PayloadError(f"status: one of {', '.join(sorted(CHOICE_STATUSES))}")
 
 
 def _date(payload: dict[str, Any], key: str) -> date:
-    try:
-        return date.fromisoformat(str(payload[key]))
-    except (KeyError, ValueError) as exc:
-        raise PayloadError(f"{key}: expected an ISO date") from exc
+    return date.fromisoformat(payload[key])
 
 
-def _str(payload: dict[str, Any], key: str, required: bool = True) -> str:
+def _opt_date(payload: dict[str, Any], key: str) -> date | None:
     v = payload.get(key)
-    if v is None and not required:
-        return ""
-    if not isinstance(v, str) or (required and not v.strip()):
-        raise PayloadError(f"{key}: expected text")
-    return v
+    return date.fromisoformat(v) if v else None
 
 
 def _fee(payload: dict[str, Any]) -> Fee:
-    f = payload.get("fee") or {}
-    if not isinstance(f, dict) or not isinstance(f.get("paid"), bool):
-        raise PayloadError("fee: expected {paid, amount, reason}")
-    amount = f.get("amount", 0)
-    if not isinstance(amount, int) or amount < 0:
-        raise PayloadError("fee.amount: expected a whole number of kroner")
-    return Fee(f["paid"], amount, str(f.get("reason", "")))
+    f = payload["fee"]
+    reason = str(f.get("reason") or "")
+    waiver = str(f.get("waiver") or "").strip()
+    if waiver and waiver not in reason:
+        reason = f"{reason}; fritaget: {waiver}" if reason else f"fritaget: {waiver}"
+    return Fee(f["paid"], int(f.get("amount") or 0), reason, str(f["code"]))
 
 
 # --- check -----------------------------------------------------------------------------
@@ -95,17 +192,16 @@ def _fee(payload: dict[str, Any]) -> Fee:
 def check(state: PersonState, op: Operation, ctx: RuleContext) -> list[Violation]:
     """The rules ``op`` breaks against ``state`` (empty list: allowed).
 
-    Raises :class:`PayloadError` for a malformed payload.
+    Raises :class:`PayloadError` for a malformed payload. Anything this accepts, :func:`apply`
+    handles.
     """
-    if op.kind not in KINDS:
-        raise PayloadError(f"unknown operation kind {op.kind!r}")
+    check_shape(op)
     if op.cpr != state.cpr:
         raise PayloadError("operation is for another person")
     p = op.payload
     out: list[Violation] = []
     if op.kind == "group_switch":
-        group = p.get("group")
-        _date(p, "effective")
+        group = p["group"]
         if group not in rules.VALID_GROUPS:
             out.append(Violation("rule.group_invalid", {"group": group}))
         cur = state.current_group(_date(p, "effective"))
@@ -114,37 +210,28 @@ def check(state: PersonState, op: Operation, ctx: RuleContext) -> list[Violation
     elif op.kind == "doctor_choice":
         out.extend(_check_doctor_choice(state, p, ctx))
     elif op.kind == "doctor_choice_end":
-        cid = _str(p, "choice_id")
         end = _date(p, "end")
-        ch = next((d for d in state.doctors if d.id == cid), None)
+        ch = next((d for d in state.doctors if d.id == p["choice_id"]), None)
         # A choice can be ended while it runs, also one already due to end later (a future
         # choice scheduled its end): ending it earlier is allowed (2.2.1), later is not.
-        if ch is None or (ch.end is not None and ch.end <= end):
+        if ch is None or (ch.end is not None and ch.end <= end) or end < ch.effective:
             out.append(Violation("rule.choice_not_active"))
-    elif op.kind == "remove_future":
-        _date(p, "as_of")
     elif op.kind == "card_order":
-        _date(p, "ordered_on")
-        _fee(p)
+        out.extend(_check_fee(state, "card_order", p, _date(p, "ordered_on"), ctx))
     elif op.kind == "card_cancel":
-        card = next((c for c in state.cards if c.id == _str(p, "card_id")), None)
+        card = next((c for c in state.cards if c.id == p["card_id"]), None)
         if card is None:
             out.append(Violation("rule.card_unknown"))
         elif card.status != CardStatus.ORDERED:
             out.append(Violation("rule.card_not_cancellable", {"status": card.status.value}))
-    elif op.kind == "note_add":
-        _str(p, "text")
     elif op.kind == "task_close":
-        t = state.task(_str(p, "task_id"))
-        _str(p, "reason")
+        t = state.task(p["task_id"])
         if t is None:
             out.append(Violation("rule.task_unknown"))
         elif t.status != TaskStatus.OPEN:
             out.append(Violation("rule.task_closed"))
-    elif op.kind == "followup_add":
-        _str(p, "text")
     elif op.kind == "followup_done":
-        f = next((f for f in state.followups if f.id == _str(p, "followup_id")), None)
+        f = next((f for f in state.followups if f.id == p["followup_id"]), None)
         if f is None:
             out.append(Violation("rule.followup_unknown"))
         elif f.done:
@@ -152,54 +239,52 @@ def check(state: PersonState, op: Operation, ctx: RuleContext) -> list[Violation
     return out
 
 
+def _check_fee(state: PersonState, kind: str, p: dict[str, Any], on: date, ctx: RuleContext) -> list[Violation]:
+    f = p["fee"]
+    return [Violation(code, params) for code, params in fees_mod.fee_problems(
+        kind, _fee(p), str(f["code"]), str(f.get("waiver") or ""), state, on, ctx.fees)]
+
+
 def _check_doctor_choice(state: PersonState, p: dict[str, Any], ctx: RuleContext) -> list[Violation]:
     out: list[Violation] = []
     effective = _date(p, "effective")
-    _str(p, "reason")
-    _fee(p)
-    provider = ctx.provider(_str(p, "provider_number"))
+    provider = ctx.provider(p["provider_number"])
     if provider is None:
         return [Violation("rule.provider_unknown", {"provider": p["provider_number"]})]
     block = rules.blocking_future_switch(state, ctx.today)
     if block is not None:
         out.append(Violation("rule.future_switch_blocks", {"group": block.group,
                                                            "date": block.effective.isoformat()}))
-    cur = state.current_group(effective)
-    if cur is None or cur.group != 1:
-        out.append(Violation("rule.choice_needs_group1", {"group": cur.group if cur else "-"}))
-    forced = bool(p.get("forced"))
+    no_group1 = rules.group1_problem(state, effective)
+    if no_group1 is not None:
+        out.append(Violation(*no_group1))
+    if p.get("status") == ChoiceStatus.PROVISIONAL.value and p.get("provisional_until") is None:
+        out.append(Violation("rule.provisional_needs_date"))
+    until = _opt_date(p, "provisional_until")
+    if until is not None and until < effective:
+        out.append(Violation("rule.provisional_before_effective"))
     if not provider.open:
         rule = p.get("force_rule")
-        if not forced:
+        if not p.get("forced"):
             out.append(Violation("rule.provider_closed", {"practice": provider.practice_name}))
-        elif rule not in rules.FORCE_RULES:
+        elif rule not in forcing.RULES:
             out.append(Violation("rule.force_rule_unknown", {"rule": rule}))
         else:
-            out.extend(_check_force_rule(state, rule, p, effective))
+            out.extend(_check_forcing(state, provider, rule, p, effective, ctx))
+    out.extend(_check_fee(state, "doctor_choice", p, effective, ctx))
     return out
 
 
-def _check_force_rule(state: PersonState, rule: str, p: dict[str, Any], effective: date) -> list[Violation]:
-    if rule == "cohabitant":
-        via = p.get("via_cpr")
-        rel = next((r for r in state.relations if r.other_cpr == via), None)
-        if rel is None:
-            return [Violation("rule.cohabitant_unknown")]
-        if rel.kind in (RelationKind.PARENT, RelationKind.CHILD, RelationKind.RESIDENCE_PARENT,
-                        RelationKind.RESIDENCE_CHILD):
-            return [Violation("rule.cohabitant_parent_child")]
-        if rel.kind not in (RelationKind.SPOUSE, RelationKind.COHABITANT):
-            return [Violation("rule.cohabitant_unknown")]
-    elif rule == "renumbering":
-        if not any(c.new_cpr == state.cpr for c in state.cpr_changes):
-            return [Violation("rule.renumbering_no_change")]
-    elif rule == "group2_to_1":
-        # The person must have come from group 2 into group 1 on this date (2.6.5).
-        prev = [g for g in state.groups if g.end == effective and g.group == 2]
-        cur = state.current_group(effective)
-        if not prev or cur is None or cur.group != 1:
-            return [Violation("rule.group2_to_1_missing")]
-    return []
+def _check_forcing(state: PersonState, provider: Provider, rule: str, p: dict[str, Any], effective: date,
+                   ctx: RuleContext) -> list[Violation]:
+    fr = forcing.RULES[rule]
+    named = {"rule": rule, "rule_key": f"force.{rule}", "section": fr.section}
+    facts = forcing.ForceFacts(state, provider, effective, p.get("via_cpr"), ctx.person, ctx.providers)
+    why = fr.why_not(facts)
+    out = [Violation(why, named)] if why is not None else []
+    if fr.needs_basis and not str(p.get("force_basis") or "").strip():
+        out.append(Violation("rule.force.basis_missing", named))
+    return out
 
 
 # --- apply -----------------------------------------------------------------------------
@@ -226,31 +311,21 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
         eff = _date(p, "effective")
         prov = ctx.provider(p["provider_number"])
         name = prov.practice_name if prov else str(p.get("practice_name", ""))
-        status = ChoiceStatus(p.get("status", ChoiceStatus.APPROVED.value))
-        until = date.fromisoformat(p["provisional_until"]) if p.get("provisional_until") else None
-        doctors = tuple(
-            replace(d, end=eff, status=ChoiceStatus.ENDED)
-            if d.effective <= eff and d.end is None
-            else d
-            for d in s.doctors
-        )
+        status = ChoiceStatus(p.get("status") or ChoiceStatus.APPROVED.value)
+        # The running choice ends where the new one begins; until then it stays current (its
+        # state is read from the dates), so a choice effective later does not end it today.
+        doctors = tuple(replace(d, end=eff) if d.effective <= eff and (d.end is None or d.end > eff) else d
+                        for d in s.doctors)
         choice = DoctorChoice(op.op_id, p["provider_number"], name, p["reason"], eff, None, status,
-                              bool(p.get("forced")), p.get("force_rule"), _fee(p), until)
+                              bool(p.get("forced")), p.get("force_rule"), _fee(p), _opt_date(p, "provisional_until"))
         s = replace(s, doctors=doctors + (choice,))
         detail = f"{p['provider_number']}@{eff.isoformat()}"
     elif op.kind == "doctor_choice_end":
         end = _date(p, "end")
-        s = replace(s, doctors=tuple(
-            replace(d, end=end, status=ChoiceStatus.ENDED) if d.id == p["choice_id"] else d for d in s.doctors
-        ))
+        s = replace(s, doctors=tuple(replace(d, end=end) if d.id == p["choice_id"] else d for d in s.doctors))
         detail = p["choice_id"]
     elif op.kind == "remove_future":
-        as_of = _date(p, "as_of")
-        s = replace(
-            s,
-            groups=tuple(g for g in s.groups if g.effective <= as_of),
-            doctors=tuple(d for d in s.doctors if d.effective <= as_of),
-        )
+        s = _remove_future(s, _date(p, "as_of"))
     elif op.kind == "card_order":
         card = HealthCard(op.op_id, CardStatus.ORDERED, _date(p, "ordered_on"), _fee(p), str(p.get("reason", "")))
         s = replace(s, cards=s.cards + (card,))
@@ -268,7 +343,7 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
         ))
         detail = p["task_id"]
     elif op.kind == "followup_add":
-        due = date.fromisoformat(p["due"]) if p.get("due") else None
+        due = _opt_date(p, "due")
         s = replace(s, followups=s.followups + (FollowUp(op.op_id, at, p["text"], due, None, op.case_id),))
     elif op.kind == "followup_done":
         s = replace(s, followups=tuple(
@@ -277,6 +352,20 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
     s = replace(s, version=s.version + 1,
                 history=s.history + (HistoryEntry(at, op.kind, detail, op.case_id),))
     return s
+
+
+def _remove_future(s: PersonState, as_of: date) -> PersonState:
+    """2.2.1: drop the registrations that start after ``as_of``, and the end dates they had put
+    on the registrations running then (so the person keeps a group and a doctor after them)."""
+    gone_groups = {g.effective for g in s.groups if g.effective > as_of}
+    gone_doctors = {d.effective for d in s.doctors if d.effective > as_of}
+    return replace(
+        s,
+        groups=tuple(replace(g, end=None) if g.end is not None and g.end > as_of and g.end in gone_groups else g
+                     for g in s.groups if g.effective <= as_of),
+        doctors=tuple(replace(d, end=None) if d.end is not None and d.end > as_of and d.end in gone_doctors else d
+                      for d in s.doctors if d.effective <= as_of),
+    )
 
 
 def provisional_until(effective: date) -> date:

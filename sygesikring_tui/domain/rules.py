@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from .model import Address, PersonState, Provider
+from .model import Address, PersonState, Provider, RelationKind
 
 # Attention point 1: a future switch to one of these groups blocks a new doctor choice.
 BLOCKING_FUTURE_GROUPS = frozenset({2, 4, 5, 7, 8, 9})
@@ -22,17 +22,11 @@ FIVE_KM_MUNICIPALITIES = frozenset({101, 147, 185, 155})
 DISTANCE_KM = 15.0
 DISTANCE_KM_CAPITAL = 5.0
 
-# Rules that allow a choice of a practice closed to new patients ("gennemtving").
-# Key -> (guide/ordinance reference). The UI names the rule from the translation table.
-FORCE_RULES: Mapping[str, str] = {
-    "cohabitant": "2.3.1",  # a spouse's or cohabitant's closed doctor
-    "renumbering": "2.7.5",  # the old number's doctor moves to the new number
-    "group2_to_1": "2.6.5",  # switch from group 2 to group 1 with the closed doctor
-    "return_to_last_gp": "DOMAIN",  # return from group 2 or 4/5 to the last group 1 GP
-    "turning_15": "DOMAIN",  # a child turning 15 choosing a parent's GP
-    "no_open_within_reach": "DOMAIN",  # no two open practices within reach after a move
-    "doctor_accepted": "DOMAIN",  # the doctor has accepted the patient
-}
+# Relations between two persons (a relation is held by each of them, seen from that side).
+PARENT_CHILD = frozenset({RelationKind.PARENT, RelationKind.CHILD, RelationKind.RESIDENCE_PARENT,
+                          RelationKind.RESIDENCE_CHILD})
+PARENTS = (RelationKind.PARENT, RelationKind.RESIDENCE_PARENT)
+PARTNER = frozenset({RelationKind.SPOUSE, RelationKind.COHABITANT})
 
 PROVISIONAL_DAYS = 14  # a dispensation choice stands approved this long (2.6.1)
 
@@ -80,3 +74,12 @@ def card_fee(year: int, fees: Mapping[int, int]) -> int:
     if not known:
         known = [min(fees)]
     return int(fees[max(known)])
+
+
+def group1_problem(state: PersonState, on: date) -> tuple[str, dict] | None:
+    """A doctor choice needs group 1 on the day it takes effect: None, or the rule's key and
+    parameters (the one place this rule is written)."""
+    g = state.current_group(on)
+    if g is None or g.group != 1:
+        return "rule.choice_needs_group1", {"group": g.group if g else "-"}
+    return None

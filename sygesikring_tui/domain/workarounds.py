@@ -5,6 +5,7 @@ leads to which workaround is data, not code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -14,15 +15,30 @@ from .cpr import age_on
 from .model import PersonState, Provider
 
 GREENLAND_MIN_CODE = 900  # CPR's municipality codes for Greenland are 9xx
-STATE_POSTED_WORDS = ("statsudsendt", "state-posted")
+# The usual wordings of "posted abroad by the state" in a caseworker's note (2.5.1); a
+# wording preceded by "ikke"/"not" does not count. Only a suggestion: the note stays on
+# screen and the caseworker decides.
+STATE_POSTED = re.compile(
+    r"stats[\s-]?udsend|stats[\s-]?ansat\s+udsendt"
+    r"|(?:udsendt|udstationeret|udsendelse)\s+(?:af|for|fra)\s+(?:den\s+danske\s+)?stat(?:en)?\b"
+    r"|(?:udsendt|udstationeret)\s+(?:af|for|fra)\s+(?:udenrigsministeriet|ambassaden|danmarks\s+ambassade)"
+    r"|(?:udsendt|udstationeret)\s+(?:på|ved)\s+(?:en\s+|den\s+)?(?:danske?\s+)?ambassade"
+    r"|state[\s-]posted|posted\s+(?:abroad\s+)?by\s+the\s+(?:danish\s+)?state",
+    re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:ikke|not|no)\s+(?:\w+\s+)?$", re.IGNORECASE)
 
 
 def is_greenland(municipality_code: int) -> bool:
     return municipality_code >= GREENLAND_MIN_CODE
 
 
+def says_state_posted(text: str) -> bool:
+    """The text says the person is posted abroad by the state (not that they are not)."""
+    return any(not _NEGATION.search(text[max(0, m.start() - 20):m.start()]) for m in STATE_POSTED.finditer(text))
+
+
 def has_state_posted_note(state: PersonState) -> bool:
-    return any(w in n.text.lower() for n in state.notes for w in STATE_POSTED_WORDS)
+    return any(says_state_posted(n.text) for n in state.notes)
 
 
 def _from_greenland(state: PersonState) -> bool:

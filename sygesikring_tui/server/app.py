@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__ as app_version
 from ..domain import cpr as cpr_mod
+from . import notify
 from .codec import dumps
 from .storage import MAX_BATCH, MAX_PAGE, BodyMismatch, Desk, NotFound, Storage
 
@@ -99,6 +100,7 @@ def create_app(storage: Storage) -> FastAPI:
     app = FastAPI(title="sygesikring-server", version=app_version,
                   description="System of record for Sygesikring desks: exactly-once push, cursor pull.")
     app.state.storage = storage
+    notifier = notify.notifier_for(storage)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -123,7 +125,7 @@ def create_app(storage: Storage) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "head": storage.head(), "db": storage.engine.dialect.name}
+        return {"status": "ok", "head": storage.head(), "db": storage.engine.dialect.name, "notify": "long-poll"}
 
     @app.get("/v1/whoami")
     def whoami(desk: Desk = Depends(desk_dep)) -> dict[str, Any]:
@@ -143,9 +145,10 @@ def create_app(storage: Storage) -> FastAPI:
         return Response(dumps({"results": results, "head": head}), media_type="application/json")
 
     @app.get("/v1/changes", responses={200: {"description": CHANGES_DOC}})
-    def changes(cursor: int = Query(0, ge=0), limit: int = Query(1000, ge=1, le=MAX_PAGE),
-                desk: Desk = Depends(desk_only)) -> Response:
-        page, nxt, more = storage.pull(desk, cursor, limit)
+    async def changes(cursor: int = Query(0, ge=0), limit: int = Query(1000, ge=1, le=MAX_PAGE),
+                      wait: float = Query(0, ge=0, le=notify.MAX_WAIT, description=notify.WAIT_DOC),
+                      desk: Desk = Depends(desk_only)) -> Response:
+        page, nxt, more = await notifier.pull(storage, desk, cursor, limit, wait)
         return Response(render_changes(page, nxt, more), media_type="application/json")
 
     @app.get("/v1/persons/{cpr}")

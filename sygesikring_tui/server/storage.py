@@ -41,6 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from . import notify
 from ..domain import operations as ops_mod
 from ..domain.cpr import mask
 from ..domain.model import (
@@ -189,7 +190,9 @@ def body_hash(op: dict[str, Any]) -> str:
     body = {k: op.get(k) for k in ("op_id", "kind", "cpr", "payload", "base_version", "case_id")}
     # The same text as json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
     # without building an encoder per operation; stored hashes must never change.
-    return hashlib.sha256(_HASH_ENC.encode(body).encode("utf-8")).hexdigest()
+    # (surrogatepass: a hostile body with an unpaired surrogate still gets a hash; the rules
+    # then reject it instead of the server failing)
+    return hashlib.sha256(_HASH_ENC.encode(body).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _HASH_ENC = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -334,6 +337,7 @@ class Storage:
         return done
 
     def close(self) -> None:
+        notify.closed(self)
         self.engine.dispose()
 
     # -- schema -------------------------------------------------------------------------
@@ -386,6 +390,9 @@ class Storage:
             yield conn, box
             if box[0] != head:
                 conn.execute(sa.update(log_head).where(log_head.c.id == 1).values(seq=box[0]))
+                notify.in_transaction(conn, box[0])
+        if box[0] != head:
+            notify.committed(self)
 
     def head(self) -> int:
         with self.engine.connect() as conn:
@@ -437,7 +444,7 @@ class Storage:
 
     def rule_context(self) -> RuleContext:
         provs = self.providers()
-        return RuleContext(today=self._today(), provider=provs.get)
+        return RuleContext(today=self._today(), provider=provs.get, providers=provs.values)
 
     # -- reading ------------------------------------------------------------------------
     def person(self, desk: Desk | None, cpr: str, audit_action: str = "read") -> PersonState:
@@ -518,6 +525,15 @@ class Storage:
             # cpr -> current state, for persons this desk may change (absent: None)
             states: dict[str, PersonState | None] = {c: (v[2].state if v[1] == desk.municipality else None)
                                                      for c, v in loaded.items()}
+
+            def person(c: str) -> PersonState | None:
+                """Another person's state for a rule (the cohabitant, the old number, a parent)."""
+                if states.get(c) is not None:
+                    return states[c]
+                got = self._load_persons(conn, [c]).get(c) if isinstance(c, str) else None
+                return got[2].state if got else None
+
+            ctx = replace(ctx, person=person)
             dirty: dict[str, int] = {}  # cpr -> seq of its last change
             blocked: set[str] = set()
             new_ops: list[tuple[Any, ...]] = []

@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
-    """The store cannot be used. ``code``: locked, in_use, readonly, corrupt, newer, foreign."""
+    """The store cannot be used. ``code``: locked, in_use, readonly, corrupt, newer, foreign,
+    empty, missing, not_training (a command meant for a training store found another)."""
 
     def __init__(self, code: str, path: Path | str, detail: str = "") -> None:
         self.code = code
@@ -99,9 +100,7 @@ class Store:
         with contextlib.suppress(sqlite3.Error):
             self.conn.close()
         if self._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-                os.close(self._lock_fd)
+            _release_lock(self.path, self._lock_fd)
             self._lock_fd = None
 
     def __enter__(self) -> Store:
@@ -169,7 +168,8 @@ class Store:
         self._providers = None
 
     def rule_context(self, today: date) -> RuleContext:
-        return RuleContext(today=today, provider=self.provider)
+        return RuleContext(today=today, provider=self.provider, person=self.load_person,
+                           providers=lambda: self.providers().values())
 
     # -- persons ------------------------------------------------------------------------
     def load_person(self, cpr: str) -> PersonState | None:
@@ -267,7 +267,6 @@ class Store:
         Every operation is checked against the domain rules first; one violation and nothing
         is written (:class:`RuleViolation`).
         """
-        ctx = self.rule_context(today)
         at = _now()
         done: list[Operation] = []
         with self.transaction():
@@ -275,6 +274,8 @@ class Store:
             if row is None or row[0] != "draft":
                 raise ValueError(f"case {case_id} is not an open draft")
             states: dict[str, PersonState] = {}
+            # the rules see the other persons as this commit has changed them so far
+            ctx = replace(self.rule_context(today), person=lambda c: states.get(c) or self.load_person(c))
             for p in planned:
                 state = states.get(p.cpr) or self.load_person(p.cpr)
                 if state is None:
@@ -350,15 +351,48 @@ def _map_error(exc: sqlite3.Error, path: Path) -> StoreError:
     return StoreError("error", path, str(exc))
 
 
+def _lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
 def _take_lock(path: Path) -> int:
-    lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
+    """Lock ``<store>.lock`` (created 0600, removed again by :meth:`Store.close`). The lock
+    is ours only if the file we locked is still the one at that name: a closing store may
+    have removed it between our open and our lock."""
+    lock_path = _lock_path(path)
+    while True:
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            raise StoreError("in_use", path, "another sygesikring-tui has it open") from exc
+        try:
+            same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
         os.close(fd)
-        raise StoreError("in_use", path, "another sygesikring-tui has it open") from exc
-    return fd
+
+
+def _release_lock(path: Path, fd: int) -> None:
+    """Remove the lock file while still holding it (no stray ``.lock``), then unlock."""
+    with contextlib.suppress(OSError):
+        os.unlink(_lock_path(path))
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _is_empty(path: Path) -> bool:
+    """A file of no bytes (and no write-ahead log holding its first pages): never a store,
+    and never silently made into one."""
+    if path.stat().st_size:
+        return False
+    wal = path.with_name(path.name + "-wal")
+    return not (wal.exists() and wal.stat().st_size)
 
 
 def open_store(path: Path | str, *, create: bool = True, exclusive: bool = False,
@@ -380,13 +414,15 @@ def open_store(path: Path | str, *, create: bool = True, exclusive: bool = False
         raise StoreError("readonly", path, "the file is not readable")
     elif not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
         raise StoreError("readonly", path, "the file or its folder is not writable")
+    elif _is_empty(path):
+        raise StoreError("empty", path, "an empty file is not a case store")
 
     lock_fd = _take_lock(path) if exclusive else None
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=3.0)
     except sqlite3.Error as exc:
         if lock_fd is not None:
-            os.close(lock_fd)
+            _release_lock(path, lock_fd)
         raise _map_error(exc, path) from exc
     store = Store(path, conn, lock_fd)
     try:

@@ -22,6 +22,60 @@ SORTS = {
     "workaround": "workaround_id {d}, due, rid",
 }
 
+# Danish letters a caseworker may type as their ASCII spelling (or the reverse): "sorensen"
+# and "soerensen" find "Sørensen", "aage" finds "Åge", "laesoe" finds "Læsø". Applied to the
+# lowered name and to the typed term alike; SQL_FOLD is the same replacements in SQLite.
+_FOLDS = (("oe", "o"), ("ø", "o"), ("æ", "ae"), ("å", "aa"))
+
+
+def fold(text: str) -> str:
+    """``text`` (lower case) with ø/oe as o, æ as ae and å as aa."""
+    for a, b in _FOLDS:
+        text = text.replace(a, b)
+    return text
+
+
+def _sql_fold(expr: str) -> str:
+    for a, b in _FOLDS:
+        expr = f"replace({expr}, '{a}', '{b}')"
+    return expr
+
+
+# The search column is "<10-digit cpr> <name lowered by Python>" (SQLite's lower() leaves Æ, Ø
+# and Å): the name starts at character 12.
+_NAME = "substr(search, 12)"
+_NAME_MATCH = f"(instr({_NAME}, ?) > 0 OR instr({_sql_fold(_NAME)}, ?) > 0)"
+
+
+@dataclass(frozen=True)
+class Search:
+    """A typed search: ``cpr`` (digits, with or without the hyphen: a prefix of the CPR
+    number), ``name`` (part of the name, raw or Danish-folded), or nothing."""
+
+    kind: str  # "" | "cpr" | "name"
+    term: str  # cpr: the digits; name: the lowered text
+    folded: str = ""
+
+    @property
+    def normalised(self) -> str:
+        return self.term
+
+    def narrows_to(self, new: Search) -> bool:
+        """True if every task ``new`` matches is matched by this search too."""
+        return (bool(self.term) and self.kind == new.kind and new.term.startswith(self.term)
+                and new.folded.startswith(self.folded))
+
+
+def parse_search(text: str) -> Search:
+    s = text.strip().lower()
+    digits = s.replace("-", "").replace(" ", "")
+    if not digits:
+        return Search("", "")
+    if digits.isdigit():
+        return Search("cpr", digits)
+    return Search("name", s, fold(s))
+
+
 COLUMNS = ("rid", "id", "due", "event_code", "cpr", "name", "status", "workaround_id", "received", "assignee")
 
 
@@ -48,14 +102,13 @@ class InboxQuery:
         elif self.workaround_id:
             clauses.append("workaround_id = ?")
             args.append(self.workaround_id)
-        term = self.search.strip().lower().replace("-", "")
-        if term:
-            if term.isdigit():
-                clauses.append("cpr LIKE ?")  # CPR search is a prefix search (uses digits only)
-                args.append(term + "%")
-            else:
-                clauses.append("instr(search, ?) > 0")
-                args.append(term)
+        s = parse_search(self.search)
+        if s.kind == "cpr":
+            clauses.append("cpr LIKE ?")  # CPR search is a prefix search (uses digits only)
+            args.append(s.term + "%")
+        elif s.kind == "name":
+            clauses.append(_NAME_MATCH)
+            args += [s.term, s.folded]
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
     def order(self) -> str:

@@ -32,6 +32,7 @@ from ..domain.model import PersonState, Provider, from_json, to_json
 from .db import Store, _now
 
 CURSOR = "cursor"
+TOKEN_READABLE = "token_readable"  # "1" when the launch found the token file readable by others
 
 
 # -- key/value ----------------------------------------------------------------------------
@@ -66,8 +67,10 @@ class SyncStatus:
     last_sync: str | None  # ISO timestamp of the last complete sync
     oldest_waiting_age: float | None  # seconds since the oldest pending operation was saved
     conflicts: int
-    rejected: int
+    rejected: int  # not applied: refused by a rule, or held as a server error
     last_error: str | None
+    server_errors: int = 0  # of ``rejected``: held after the same 5xx again and again (fejl hos serveren)
+    token_warning: bool = False  # the desk's token file can be read by group or others
 
 
 def status(store: Store, now: datetime | None = None) -> SyncStatus:
@@ -82,6 +85,9 @@ def status(store: Store, now: datetime | None = None) -> SyncStatus:
         if then.tzinfo is None:
             then = then.astimezone()
         age = max(0.0, (now - then).total_seconds())
+    n_server = store.conn.execute(
+        "SELECT count(*) FROM outbox WHERE status = 'rejected' AND result LIKE ?", (_SERVER_ERROR_LIKE,)
+    ).fetchone()[0]
     online = get(store, "online")
     return SyncStatus(
         online=None if online is None else online == "1",
@@ -91,6 +97,8 @@ def status(store: Store, now: datetime | None = None) -> SyncStatus:
         conflicts=int(counts.get("conflict", 0)),
         rejected=int(counts.get("rejected", 0)),
         last_error=get(store, "last_error") or None,
+        server_errors=n_server,
+        token_warning=get(store, TOKEN_READABLE) == "1",
     )
 
 
@@ -247,6 +255,44 @@ def install_providers(store: Store, docs: Sequence[dict[str, Any]]) -> None:
         store.upsert_providers(from_json(Provider, d) for d in docs)
 
 
+# -- operations the server fails on (5xx) ------------------------------------------------------
+SERVER_ERROR = "sync.server_error"  # the reason code of an operation held after repeated 5xx
+_SERVER_ERROR_LIKE = f'%"code": "{SERVER_ERROR}"%'
+_FAIL_KEY = "server_error:"  # sync_state key per operation: {"n": count in a row, "text": the answer}
+
+
+def count_server_error(store: Store, op_id: str, text: str) -> int:
+    """One more 5xx answer ``text`` to ``op_id`` alone; returns how many times in a row it
+    failed the same way (another text starts the count again)."""
+    with store.transaction():
+        old = json.loads(get(store, _FAIL_KEY + op_id) or "{}")
+        n = int(old.get("n", 0)) + 1 if old.get("text") == text else 1
+        put(store, _FAIL_KEY + op_id, json.dumps({"n": n, "text": text}, ensure_ascii=False))
+    return n
+
+
+def hold_server_error(store: Store, op_id: str, text: str, server_state: dict[str, Any] | None) -> None:
+    """Take ``op_id`` out of the queue as a server error: like a rejected operation (an inbox
+    item with both versions, settled by redo or drop with a note; later operations on the
+    person wait as conflicts), with the reason :data:`SERVER_ERROR` and the server's
+    answer. ``server_state``: the person as the server has it now, when it could be read."""
+    with store.transaction():
+        row = store.conn.execute("SELECT seq, cpr, status FROM outbox WHERE op_id = ?", (op_id,)).fetchone()
+        store.conn.execute("DELETE FROM sync_state WHERE key = ?", (_FAIL_KEY + op_id,))
+        if row is None or row[2] != "pending":
+            return
+        answer: dict[str, Any] = {"op_id": op_id, "status": "rejected",
+                                  "reasons": [{"code": SERVER_ERROR, "params": {"detail": text}}]}
+        if server_state is not None:
+            answer["state"] = server_state
+        _refuse(store, op_id, row[0], row[1], "rejected", answer)
+        release_held(store)
+
+
+def is_server_error(item: ConflictItem) -> bool:
+    return item.status == "rejected" and any(r.get("code") == SERVER_ERROR for r in item.reasons)
+
+
 # -- answers to a push ----------------------------------------------------------------------
 def record_answers(store: Store, answers: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Mark the outbox with the server's answers, in order, in one transaction.
@@ -265,6 +311,7 @@ def record_answers(store: Store, answers: Sequence[dict[str, Any]]) -> dict[str,
             if row is None or row[2] != "pending":
                 continue  # answered before (a repeated push after a crash), or dropped
             seq, cpr = row[0], row[1]
+            store.conn.execute("DELETE FROM sync_state WHERE key = ?", (_FAIL_KEY + op_id,))
             if st == "applied":
                 store.conn.execute("UPDATE outbox SET status = 'applied', result = ? WHERE op_id = ?",
                                    (json.dumps(real), op_id))

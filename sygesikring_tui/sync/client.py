@@ -63,8 +63,14 @@ class SyncClient:
     def push(self, ops: list[dict[str, Any]], training: bool) -> list[dict[str, Any]]:
         return self._call("POST", "/v1/push", json={"training": training, "ops": ops})["results"]
 
-    def pull(self, cursor: int, limit: int = 1000) -> dict[str, Any]:
-        return self._call("GET", "/v1/changes", params={"cursor": cursor, "limit": limit})
+    def pull(self, cursor: int, limit: int = 1000, wait: float | None = None) -> dict[str, Any]:
+        """A page of changes after ``cursor``. ``wait`` (seconds, servers whose ``/health``
+        says ``notify``): the server answers once there is a change for the desk, or when
+        the time is up (an empty page)."""
+        if not wait:
+            return self._call("GET", "/v1/changes", params={"cursor": cursor, "limit": limit})
+        return self._call("GET", "/v1/changes", params={"cursor": cursor, "limit": limit, "wait": wait},
+                          timeout=self._http.timeout.read + wait if self._http.timeout.read else None)
 
     def person(self, cpr: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/persons/{cpr}")

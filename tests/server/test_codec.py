@@ -22,7 +22,7 @@ def test_fast_codec_matches_the_domain_codec_on_rich_states(tmp_path):
     p = people[0].cpr
     commit(store, p, "note_add", {"text": "æøå"})
     commit(store, p, "followup_add", {"text": "ring igen", "due": "2026-04-01"})
-    commit(store, p, "card_order", {"ordered_on": "2026-03-02", "fee": {"paid": True, "amount": 195, "reason": "x"}})
+    commit(store, p, "card_order", {"ordered_on": "2026-03-02", "fee": {"paid": True, "amount": 225, "reason": "x", "code": "lost"}})
     commit(store, p, "group_switch", {"group": 2, "effective": "2026-04-01", "reason": "valgt"})
     for person in people:
         state = store.load_person(person.cpr)

@@ -6,6 +6,7 @@ import random
 import threading
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from srvkit import Env, FaultyTransport, load_records, make_person, note
 
@@ -139,3 +140,99 @@ def test_worker_never_syncs_a_training_store(sqlite_env: Env, tmp_path):
     sync.SyncWorker(path, "x", "y", client=client).run()  # returns at once
     assert calls == []
     assert "training" in (sync.status(open_store(path)).last_error or "")
+
+
+# -- an operation the server fails on never jams the outbox ---------------------------------
+class PoisonTransport(FaultyTransport):
+    """Answers 500 to any push that carries one of ``poison`` (op_ids); ``down`` makes every
+    request, /health included, a 503 (the server is down, not the operation)."""
+
+    def __init__(self, inner) -> None:
+        super().__init__(inner)
+        self.poison: set[str] = set()
+        self.down = False
+        self.paths: list[str] = []
+
+    def handle_request(self, request):
+        self.paths.append(str(request.url))
+        if self.down:
+            return httpx.Response(503, text="Service Unavailable", request=request)
+        if request.url.path == "/v1/push" and any(p.encode() in request.content for p in self.poison):
+            return httpx.Response(500, text="Internal Server Error", request=request)
+        return super().handle_request(request)
+
+
+def _poisoned_desk(env: Env, tmp_path, n_people: int = 3):
+    people = [make_person(random.Random(40 + i)) for i in range(n_people)]
+    env.storage.load(load_records(people))
+    store = open_store(tmp_path / "d.db")
+    pt = PoisonTransport(env.transport())
+    client = sync.SyncClient("http://testserver", env.desk(), transport=pt)
+    sync.sync_once(store, client)
+    return people, store, pt, client
+
+
+def test_an_operation_answered_5xx_again_and_again_is_held_and_other_persons_go_on(sqlite_env: Env, tmp_path):
+    people, store, pt, client = _poisoned_desk(sqlite_env, tmp_path)
+    p, q, r = (x.cpr for x in people)
+    bad = note(store, p, "giver serverfejl")
+    after_bad = note(store, p, "lavet oven på den")  # waits for the bad one, never sent around it
+    good = [note(store, q, "fint"), note(store, r, "også fint")]
+    pt.poison = {bad}
+    for round_ in range(1, sync.engine.SERVER_ERROR_LIMIT + 1):
+        report = sync.sync_once(store, client)
+        rows = {o["op_id"]: o["status"] for o in store.outbox()}
+        assert all(rows[g] == "applied" for g in good)  # the others synced in the first round
+        if round_ < sync.engine.SERVER_ERROR_LIMIT:
+            assert (rows[bad], rows[after_bad], report.retry_soon) == ("pending", "pending", True)
+    assert (rows[bad], rows[after_bad]) == ("rejected", "conflict")
+    applied = set(sqlite_env.storage.applied_op_ids())
+    assert bad not in applied and after_bad not in applied and set(good) <= applied
+    st = sync.status(store)
+    assert (st.server_errors, st.rejected, st.conflicts, st.waiting) == (1, 1, 1, 0)
+    item = next(c for c in sync.conflicts(store) if c.op_id == bad)
+    assert sync_state.is_server_error(item)
+    assert item.reasons[0]["params"]["detail"] == "HTTP 500: Internal Server Error"
+    # the desk shows the server's version of the person again (both held notes are gone)
+    assert store.load_person(p) == sqlite_env.storage.all_persons()[p]
+    sync.resolve(store, bad, "drop", "serveren kan ikke tage den")
+    assert sync.status(store).server_errors == 0
+
+
+def test_a_5xx_answered_differently_each_time_starts_the_count_again(sqlite_env: Env, tmp_path):
+    people, store, pt, client = _poisoned_desk(sqlite_env, tmp_path, 1)
+    bad = note(store, people[0].cpr)
+    assert sync_state.count_server_error(store, bad, "HTTP 500: a") == 1
+    assert sync_state.count_server_error(store, bad, "HTTP 500: a") == 2
+    assert sync_state.count_server_error(store, bad, "HTTP 502: b") == 1
+
+
+def test_a_server_that_is_down_never_holds_an_operation(sqlite_env: Env, tmp_path):
+    people, store, pt, client = _poisoned_desk(sqlite_env, tmp_path, 1)
+    op = note(store, people[0].cpr)
+    pt.down = True
+    for _ in range(sync.engine.SERVER_ERROR_LIMIT + 2):
+        with pytest.raises(sync.SyncError):
+            sync.sync_once(store, client)
+    assert [o["status"] for o in store.outbox()] == ["pending"]
+    assert sync_state.get(store, "server_error:" + op) is None
+    assert sum("/v1/push" in u for u in pt.paths) == sync.engine.SERVER_ERROR_LIMIT + 2  # never split
+    pt.down = False
+    sync.sync_once(store, client)
+    assert [o["status"] for o in store.outbox()] == ["applied"]
+
+
+def test_while_offline_the_worker_probes_health_within_a_few_seconds(sqlite_env: Env, tmp_path):
+    people, store, pt, client = _poisoned_desk(sqlite_env, tmp_path, 1)
+    note(store, people[0].cpr)
+    worker = sync.SyncWorker(store.path, "http://testserver", "unused", client=client, rng=random.Random(3))
+    pt.down = True
+    delays = [worker.run_round(store) for _ in range(20)]
+    assert all(0 <= d <= sync.engine.OFFLINE_PROBE_CAP for d in delays)
+    # after the first failure a round only asks /health until the server answers again
+    pt.paths.clear()
+    worker.run_round(store)
+    assert [u.rsplit("/", 1)[1] for u in pt.paths] == ["health"]
+    pt.down = False
+    assert worker.run_round(store) == worker.interval
+    assert sync.status(store).waiting == 0

@@ -5,7 +5,26 @@
 
 from __future__ import annotations
 
-from . import cards_family, doctors_family, events_family, forced_choice, military, renumbering
+from . import (
+    callup,
+    card_after_group45,
+    child_free_choice,
+    child_home,
+    cohabitant_doctor,
+    discharge,
+    dispensation,
+    forced_choice,
+    greenland,
+    guardian_choice,
+    host_move,
+    immigration,
+    marriage_name_card,
+    practice_transfer,
+    prison_switch,
+    rediscovery,
+    renumbering,
+    state_posted_note,
+)
 from .base import (
     Draft,
     Field,
@@ -23,13 +42,23 @@ WIZARDS: dict[str, Wizard] = {
     w.key: w
     for w in (
         renumbering.WIZARD,
-        military.CALLUP,
-        military.DISCHARGE,
-        military.STATE_POSTED_NOTE,
+        callup.CALLUP,
+        discharge.DISCHARGE,
+        state_posted_note.STATE_POSTED_NOTE,
         forced_choice.WIZARD,
-        *doctors_family.WIZARDS,
-        *cards_family.WIZARDS,
-        *events_family.WIZARDS,
+        immigration.IMMIGRATION,
+        cohabitant_doctor.COHABITANT,
+        host_move.HOST_MOVE,
+        dispensation.DISPENSATION,
+        guardian_choice.GUARDIAN,
+        marriage_name_card.MARRIAGE_NAME_CARD,
+        card_after_group45.CARD_AFTER_GROUP45,
+        prison_switch.PRISON_SWITCH,
+        greenland.GREENLAND,
+        practice_transfer.PRACTICE_TRANSFER,
+        child_free_choice.CHILD_FREE_CHOICE,
+        rediscovery.REDISCOVERY,
+        child_home.CHILD_HOME,
     )
 }
 

@@ -8,7 +8,7 @@ it round-trips through the case store's JSON unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -68,7 +68,8 @@ class WizardContext:
         return self.providers.get(number)
 
     def rule_context(self) -> RuleContext:
-        return RuleContext(today=self.today, provider=self.provider)
+        return RuleContext(today=self.today, provider=self.provider, person=self.states.get,
+                           providers=self.providers.values)
 
     def with_states(self, states: Mapping[str, PersonState]) -> WizardContext:
         return WizardContext(self.today, self.cpr, self.task_id, states, self.providers, self.card_fee)
@@ -212,6 +213,8 @@ def dry_run(planned: Sequence[PlannedOp], states: Mapping[str, PersonState],
     operation is then skipped, so later ones are checked against the state without it).
     """
     cur = dict(states)
+    outer = ctx.person
+    ctx = replace(ctx, person=lambda c: cur.get(c) or outer(c))
     problems: list[tuple[PlannedOp, list[Violation]]] = []
     for n, p in enumerate(planned):
         state = cur.get(p.cpr)

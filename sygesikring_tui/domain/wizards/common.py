@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .. import cpr as cpr_mod
@@ -104,6 +105,27 @@ def event_date(ctx: WizardContext) -> date | None:
     return ev.event_date if ev else t.received
 
 
+_REQUESTED = re.compile(r"(?:ønsket|ønsker|anmodet om|valgt)\s+(?:lægevalg|læge|praksis)?[^()\n]{0,80}\((\d{6})\)",
+                        re.IGNORECASE)
+
+
+def requested_provider(ctx: WizardContext) -> Provider | None:
+    """The practice the citizen asked for: the task's event data (``provider_number``), else
+    the newest note naming it ("Ønsket lægevalg: Lægehuset X (041820)")."""
+    t = ctx.task
+    ev = next((e for e in ctx.state.events if e.id == t.event_id), None) if t is not None and t.event_id else None
+    if ev is not None:
+        prov = ctx.provider(str(ev.data.get("provider_number", "")))
+        if prov is not None:
+            return prov
+    for note in reversed(ctx.state.notes):
+        for m in _REQUESTED.finditer(note.text):
+            prov = ctx.provider(m.group(1))
+            if prov is not None:
+                return prov
+    return None
+
+
 def provider_options(ctx: WizardContext, *, only_closed: bool = False, limit: int = 60) -> list[Option]:
     """Providers ranked by the distance rule (domain.rules.rank_providers), described in words."""
     ranked = rules.rank_providers(ctx.state.person.address, ctx.providers.values())
@@ -128,8 +150,14 @@ def blocking_line(state: PersonState, today: date) -> list[Msg]:
     return [Msg("rule.future_switch_blocks", {"group": b.group, "date": b.effective.isoformat()}, "warning")]
 
 
-def fee_dict(paid: bool, amount: int, reason: str) -> dict:
-    return {"paid": paid, "amount": amount if paid else 0, "reason": reason}
+def fee_dict(ctx: WizardContext, kind: str, code: str, text: str, when: date | None = None,
+             waiver: str = "") -> dict:
+    """The ``fee`` of a planned ``doctor_choice`` / ``card_order``: ``fees.fee_payload`` for the
+    reason ``code`` at this year's amount (the engine gives it as ``ctx.card_fee``)."""
+    from .. import fees
+
+    day = when or ctx.today
+    return fees.fee_payload(kind, code, day, {day.year: ctx.card_fee}, text, waiver)
 
 
 def describe(op, states) -> Msg:

@@ -7,16 +7,14 @@ Any wizard that makes a doctor choice builds on these helpers (issue 3, item 3):
   screen says so (``doctors.ev.distance``). Providers within the distance rule (15 km; 5 km
   in København 101, Frederiksberg 147, Tårnby 185, Dragør 155: ``rules.distance_limit_km``)
   come first, then the rest, each marked within/beyond the rule; open/closed in words.
-* **Closed doctors** are refused unless the wizard's :class:`ChoiceRule` names a force rule
-  (``rules.FORCE_RULES``) and, if it says so, the provider is one the rule covers (e.g. only
-  the cohabitant's doctor under "cohabitant"). A forced choice names the rule on screen
+* **Closed doctors** are refused unless the wizard's :class:`ChoiceRule` names a forcing rule
+  (``forcing.RULES``) whose predicate covers this person, provider and date (e.g. only the
+  cohabitant's doctor under "cohabitant") -- the very predicate ``operations.check`` applies. A forced choice names the rule on screen
   (:func:`chosen_lines`) and in the review (``common.describe`` shows ``force.<rule>``).
 * **Attention point 1** (a future switch to 2/4/5/7/8/9) blocks at the provider step with
   the explanation, before the review; **attention point 3** (a minor choosing a parent's
   closed doctor) is flagged on the step after the choice and should go into the note.
-* **Fee**: free or paid by ``fees.doctor_fee`` for the choice's reason, the amount from the
-  year's fee (``WizardContext.card_fee``); a paid fee may be waived only with a written
-  reason (:func:`fee_step`, :func:`fee_payload`).
+* **Fee**: the fee step lives in :mod:`.fee_step`.
 
 Option values are provider numbers, as in ``common.provider_options``, so a draft made with
 either helper reads the same.
@@ -28,11 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from .. import attention, fees, rules
-from ...fmt import free_reason
+from .. import attention, forcing, rules
 from ..model import PersonState, Provider
 from ..rules import RankedProvider
-from .base import Draft, Field, FieldError, Msg, Option, Step, WizardContext
+from .base import Draft, Field, FieldError, Msg, Option, WizardContext
 
 WhoFn = Callable[[Draft, WizardContext], PersonState | None]
 ProvidersFn = Callable[[Draft, WizardContext], "set[str] | None"]
@@ -46,14 +43,6 @@ CHOICE_REASON_TEXT = {
     "guardian_on_behalf": "selvvalgt – foretaget for værge",
     "practice_closes": "praksis lukker",
 }
-FEE_REASON_TEXT = {
-    "first_choice": "første lægevalg efter indrejse – gratis",
-    "moving": "flytning – gratis",
-    "own_choice": "selvvalgt lægeskift",
-    "cohabitant": "samboendes læge – selvvalgt lægeskift",
-    "guardian_on_behalf": "lægeskift for person under værgemål – som selvvalgt",
-    "practice_closes": "praksis lukker – gratis",
-}
 
 
 def self_person(draft: Draft, ctx: WizardContext) -> PersonState | None:
@@ -65,8 +54,9 @@ class ChoiceRule:
     """What a wizard's provider step offers and allows.
 
     ``closed``: "refuse" (closed doctors are listed but refused), "hide" (not offered at
-    all), or "force" (allowed under ``force_rule``; ``force_for`` limits it to the closed
-    providers that rule covers, e.g. the cohabitant's doctor). ``only`` restricts the offer
+    all), or "force" (allowed where the forcing rule ``force_rule`` covers the provider:
+    ``forcing.RULES``, the definitions ``operations.check`` applies). ``effective`` is the
+    date the choice takes effect (today unless given). ``only`` restricts the offer
     to some providers; ``within_first_only`` offers doctors beyond the distance rule only
     when none within it are offered (2.6.1). ``who`` is the person who gets the doctor
     (the ward when a guardian chooses). ``via`` is the CPR number the force rule goes
@@ -75,18 +65,18 @@ class ChoiceRule:
 
     closed: str = "refuse"
     force_rule: str | None = None
-    force_for: ProvidersFn | None = None
     only: ProvidersFn | None = None
     within_first_only: bool = False
     who: WhoFn = self_person
     via: Callable[[Draft, WizardContext], str | None] | None = None
     exclude_current: bool = False
+    effective: Callable[[Draft, WizardContext], date] | None = None
 
     def __post_init__(self) -> None:
         if self.closed not in ("refuse", "hide", "force"):
             raise ValueError(f"unknown closed policy {self.closed!r}")
-        if self.closed == "force" and self.force_rule not in rules.FORCE_RULES:
-            raise ValueError(f"closed='force' needs a force rule from rules.FORCE_RULES, not {self.force_rule!r}")
+        if self.closed == "force" and self.force_rule not in forcing.RULES:
+            raise ValueError(f"closed='force' needs a rule from forcing.RULES, not {self.force_rule!r}")
 
 
 # --- offer ----------------------------------------------------------------------------------
@@ -168,13 +158,26 @@ def provider_field(rule: ChoiceRule, field_id: str = "provider", label: str = "d
 
 # --- validation -----------------------------------------------------------------------------
 
+def force_facts(p: Provider, draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> forcing.ForceFacts | None:
+    """The facts the forcing rule judges, as ``operations.check`` will see them at commit."""
+    who = rule.who(draft, ctx)
+    if who is None:
+        return None
+    eff = rule.effective(draft, ctx) if rule.effective else ctx.today
+    via = rule.via(draft, ctx) if rule.via else None
+    return forcing.ForceFacts(who, p, eff, via, ctx.states.get, ctx.providers.values)
+
+
+def force_problem(p: Provider, draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> str | None:
+    """Why the wizard's forcing rule does not cover ``p`` (None: it does)."""
+    if rule.closed != "force" or rule.force_rule is None:
+        return "rule.provider_closed"
+    facts = force_facts(p, draft, ctx, rule)
+    return "doctors.error.no_person" if facts is None else forcing.why_not(rule.force_rule, facts)
+
+
 def _force_allowed(p: Provider, draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> bool:
-    if rule.closed != "force":
-        return False
-    if rule.force_for is None:
-        return True
-    covered = rule.force_for(draft, ctx)
-    return covered is None or p.provider_number in covered
+    return force_problem(p, draft, ctx, rule) is None
 
 
 def is_forced(p: Provider | None, draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> bool:
@@ -198,9 +201,9 @@ def validate(field_id: str, draft: Draft, ctx: WizardContext, rule: ChoiceRule) 
     errs = blocking_error(field_id, who, ctx.today)
     if errs:
         return errs
-    g = who.current_group(ctx.today)
-    if g is None or g.group != 1:
-        return [FieldError(field_id, "doctors.error.group1", {"group": g.group if g else "-"})]
+    no_group1 = rules.group1_problem(who, ctx.today)
+    if no_group1 is not None:
+        return [FieldError(field_id, *no_group1)]
     number = (draft.get(field_id) or "").strip()
     p = ctx.provider(number)
     if p is None:
@@ -211,7 +214,8 @@ def validate(field_id: str, draft: Draft, ctx: WizardContext, rule: ChoiceRule) 
     if not p.open and not _force_allowed(p, draft, ctx, rule):
         if rule.closed == "force":
             return [FieldError(field_id, "doctors.error.closed_not_covered",
-                               {"practice": p.practice_name, "rule_key": f"force.{rule.force_rule}"})]
+                               {"practice": p.practice_name, "rule_key": f"force.{rule.force_rule}",
+                                "why_key": force_problem(p, draft, ctx, rule)})]
         return [FieldError(field_id, "doctors.error.closed", {"practice": p.practice_name})]
     return []
 
@@ -297,77 +301,9 @@ def choice_payload(draft: Draft, ctx: WizardContext, rule: ChoiceRule, reason: s
         via = rule.via(draft, ctx) if rule.via else None
         if via:
             payload["via_cpr"] = via
+        basis = (draft.get("force_basis") or "").strip()
+        if basis:
+            payload["force_basis"] = basis
     if provisional_until is not None:
         payload["provisional_until"] = provisional_until.isoformat()
     return payload
-
-
-# --- fee --------------------------------------------------------------------------------------
-
-ReasonFn = Callable[[Draft, WizardContext], str]
-
-
-def fee_table(ctx: WizardContext) -> dict[int, int]:
-    """The year's fee as a one-row table for ``fees.doctor_fee`` (the engine gives this year's)."""
-    return {ctx.today.year: ctx.card_fee}
-
-
-def fee_is_free(reason: str) -> bool:
-    return fees.DOCTOR_REASONS[reason]
-
-
-def _fee_options(reason_fn: ReasonFn) -> Callable[[Draft, WizardContext], list[Option]]:
-    def opts(draft: Draft, ctx: WizardContext) -> list[Option]:
-        reason = reason_fn(draft, ctx)
-        if fee_is_free(reason):
-            return [Option("free", Msg("doctors.opt.fee_free", {"why": free_reason(FEE_REASON_TEXT.get(reason, reason))}))]
-        return [Option("charge", Msg("doctors.opt.fee_charge", {"amount": ctx.card_fee,
-                                                               "why": FEE_REASON_TEXT.get(reason, reason)})),
-                Option("waive", Msg("doctors.opt.fee_waive"))]
-    return opts
-
-
-def _fee_default(reason_fn: ReasonFn) -> Callable[[Draft, WizardContext], str]:
-    return lambda draft, ctx: "free" if fee_is_free(reason_fn(draft, ctx)) else "charge"
-
-
-def _fee_validate(draft: Draft, ctx: WizardContext) -> list[FieldError]:
-    if draft.get("fee") == "waive" and not (draft.get("fee_waiver") or "").strip():
-        return [FieldError("fee_waiver", "doctors.error.waiver")]
-    return []
-
-
-def fee_step(reason_fn: ReasonFn, *, step_id: str = "fee", title: str = "doctors.step.fee",
-             extra_evidence: Callable[[Draft, WizardContext], list[Msg]] | None = None,
-             hint: str = "doctors.hint.fee",
-             applies: Callable[[Draft, WizardContext], bool] | None = None) -> Step:
-    """A step deciding the fee: free by rule, or charged by default with a written waiver."""
-    def evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
-        reason = reason_fn(draft, ctx)
-        out = list(extra_evidence(draft, ctx)) if extra_evidence else []
-        key = "doctors.ev.fee_free" if fee_is_free(reason) else "doctors.ev.fee_paid"
-        why = FEE_REASON_TEXT.get(reason, reason)
-        out.append(Msg(key, {"why": free_reason(why) if fee_is_free(reason) else why, "amount": ctx.card_fee,
-                             "year": ctx.today.year}))
-        return out
-
-    return Step(step_id, title, (
-        Field("fee", "choice", "doctors.field.fee", options=_fee_options(reason_fn), default=_fee_default(reason_fn),
-              hint=hint),
-        Field("fee_waiver", "text", "doctors.field.fee_waiver", required=False, default=lambda dr, cx: ""),
-    ), validate=_fee_validate, evidence=evidence, applies=applies)
-
-
-def fee_payload(draft: Draft, ctx: WizardContext, reason: str) -> dict:
-    """The ``fee`` of a doctor choice: ``fees.doctor_fee`` for the reason, with the draft's waiver."""
-    waiver = (draft.get("fee_waiver") or "").strip() if draft.get("fee") == "waive" else ""
-    f = fees.doctor_fee(reason, ctx.today, fee_table(ctx), waiver)
-    text = FEE_REASON_TEXT.get(reason, reason)
-    if waiver and not f.paid:
-        text = f"{text}; gebyr frafaldet: {waiver}"
-    return {"paid": f.paid, "amount": f.amount, "reason": text}
-
-
-def fee_words(fee: dict) -> str:
-    """The fee as a Danish phrase for notes."""
-    return f"gebyr {fee['amount']} kr. ({fee['reason']})" if fee["paid"] else f"gratis ({free_reason(fee['reason'])})"

@@ -24,6 +24,7 @@ from .common import (
     group_line,
     person_lines,
     provider_options,
+    requested_provider,
     task_line,
 )
 
@@ -39,6 +40,11 @@ def _doctor_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
 
 
 def _provider_default(draft: Draft, ctx: WizardContext) -> str:
+    """The closed practice the citizen asked for (the task's data or note); failing that the
+    nearest closed one."""
+    wanted = requested_provider(ctx)
+    if wanted is not None and not wanted.open:
+        return wanted.provider_number
     closed = provider_options(ctx, only_closed=True, limit=1)
     return closed[0].value if closed else ""
 
@@ -87,9 +93,10 @@ def plan(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) ->
         ops.append(PlannedOp(cpr, "group_switch", {"group": 2, "effective": today, "reason": texts.REASON_G2}))
     ops.append(PlannedOp(cpr, "group_switch", {"group": 1, "effective": today, "reason": texts.REASON_G1}))
     if draft.get("fee") == "free":
-        fee = fee_dict(False, 0, draft.get("fee_reason", "").strip())
+        waiver = draft.get("fee_reason", "").strip()
+        fee = fee_dict(ctx, "doctor_choice", "own_choice", waiver, waiver=waiver)
     else:
-        fee = fee_dict(True, ctx.card_fee, texts.FEE_PAID_OWN)
+        fee = fee_dict(ctx, "doctor_choice", "own_choice", texts.FEE_PAID_OWN)
     ops.append(PlannedOp(cpr, "doctor_choice", {
         "provider_number": prov.provider_number, "practice_name": prov.practice_name,
         "reason": texts.REASON_CHOICE_OWN, "effective": today, "forced": True, "force_rule": "group2_to_1",

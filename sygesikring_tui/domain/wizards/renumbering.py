@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .. import fees
 from ..model import CprNumberChange, PersonState
 from ..operations import PlannedOp
 from . import texts
@@ -187,10 +188,16 @@ def plan(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) ->
         forced = prov is not None and not prov.open
         payload = {"provider_number": doc.provider_number, "practice_name": doc.practice_name,
                    "reason": texts.REASON_CHOICE_RENUMBERING, "effective": eff.isoformat(),
-                   "forced": forced, "fee": {"paid": False, "amount": 0, "reason": texts.FEE_FREE_RENUMBERING}}
+                   "forced": forced, "fee": fees.fee_payload("doctor_choice", "renumbering", eff, {eff.year: ctx.card_fee},
+                                          texts.FEE_FREE_RENUMBERING)}
         if forced:
             payload["force_rule"] = "renumbering"
         ops.append(PlannedOp(new.cpr, "doctor_choice", payload))
+    # The old number's choice ends when the doctor moves to the new number, so the practice no
+    # longer lists both numbers (2.7.5).
+    running = old.current_doctor(eff)
+    if running is not None and (running.end is None or running.end > eff):
+        ops.append(PlannedOp(old_cpr, "doctor_choice_end", {"choice_id": running.id, "end": eff.isoformat()}))
     note = (draft.get("note") or "").strip() or texts.note_link(old_cpr, new.cpr, ch.changed_on)
     ops.append(PlannedOp(new.cpr, "note_add", {"text": note}))
     ops.append(PlannedOp(old_cpr, "note_add", {"text": note}))

@@ -54,6 +54,12 @@ FEE_FREE_MOVE = "flytning – gratis"
 FEE_PAID_OWN = "selvvalgt lægeskift"
 CARD_AFTER_DISCHARGE = "nyt sundhedskort efter hjemsendelse (3.1.7)"
 FEE_FREE_DISCHARGE = "udtræden af gruppe 5 – gratis"
+
+
+def note_discharge(on: date, doctor: str, card: bool) -> str:
+    """2.4.1's closing note: the switch, the doctor after it, the card (3.1.7)."""
+    card_text = " Nyt sundhedskort bestilt gratis (3.1.7)." if card else ""
+    return f"Hjemsendt fra militæret {d(on)}: sikringsgruppe 5 → 1 (2.4.1). Læge: {doctor}.{card_text}"
 STATE_POSTED_MARK = "statsudsendt"
 
 
@@ -81,3 +87,72 @@ def followup_disregard(practice: str, provider_number: str) -> str:
 def note_forced(practice: str, provider_number: str) -> str:
     return (f"Lægevalg til lukket læge {practice} ({provider_number}) gennemført via sikringsgruppe 2 → 1, "
             f"da Sikrede er ukendt i LUNA (2.6.5).")
+
+
+# == the event wizards' record texts (2.2.1, 2.6.7, 2.6.8, 2.7.3, 2.7.8) ==================
+
+GL_REASON_GROUP7 = "udrejst til Grønland (2.2.1)"
+GL_CLOSE_TO = "flyttet til Grønland – sikringsgruppe 7, lægevalg afsluttet (2.2.1)"
+GL_CLOSE_FROM = "tilflyttet fra Grønland – opfølgning på gruppe 1 og automatisk læge (2.2.1)"
+
+TRANSFER_FEE_REASON = "praksisoverdragelse – gratis (2.6.7)"
+TRANSFER_CLOSE = "lægevalg ved praksisoverdragelse uden gebyr (2.6.7)"
+
+CHILD_FREE_REASON = "gratis lægevalg ved PLO-hændelse (2.6.8)"
+CHILD_FREE_FEE_REASON = "PLO-hændelse – gratis (2.6.8)"
+CHILD_FREE_CLOSE = "gratis lægevalg på barnet foretaget (2.6.8)"
+
+REDISCOVERY_REASON = "genfinding (2.7.3)"
+REDISCOVERY_FEE_REASON = "genfinding – ny læge uden gebyr (2.7.3)"
+REDISCOVERY_CLOSE = "genfinding – lægevalg foretaget (2.7.3)"
+
+CHILD_HOME_FEE_REASON = "flytning – gratis (2.7.8)"
+CHILD_HOME_CLOSE = "barn hjemtaget af forælder – lægeskift foretaget (2.7.8)"
+
+
+def with_note(text: str, draft: Draft) -> str:
+    extra = (draft.get("note") or "").strip()
+    return f"{text} {extra}" if extra else text
+
+
+def note_to_greenland(moved: date, ended: Sequence[DoctorChoice], groups: int, doctors: int) -> str:
+    docs = ", ".join(f"{x.practice_name} ({x.provider_number})" if x.provider_number else "manglende lægevalg"
+                     for x in ended) or "intet aktivt lægevalg"
+    return (f"Flyttet til Grønland {d(moved)}: sikringsgruppe 7 (udrejst). Lægevalg afsluttet: {docs}. "
+            f"Fremtidige registreringer fjernet: {groups} sikringsgruppeskift, {doctors} lægevalg (2.2.1).")
+
+
+def followup_from_greenland(moved: date | None) -> str:
+    return (f"Tilflytning fra Grønland {d(moved)}: kontrollér, at CPR-hændelsen har givet sikringsgruppe 1 "
+            f"og en automatisk tildelt læge (2.2.1).")
+
+
+def note_transfer(on: date, practice: str, number: str, old: str | None) -> str:
+    before = f" fra {old}" if old else ""
+    return (f"Lægevalg {practice} ({number}) pr. {d(on)} ved praksisoverdragelse{before}. Der er ikke opkrævet "
+            f"gebyr, fordi borgeren ved praksisoverdragelse har ret til et gratis lægevalg, som i dag ikke kan "
+            f"foretages gratis i selvbetjeningen (2.6.7).")
+
+
+def note_child_free(parent_name: str, parent_cpr: str, practice: str, number: str, on: date) -> str:
+    return (f"Gratis lægevalg på barnet: {practice} ({number}) pr. {d(on)} efter anmodning fra bopælsforælder "
+            f"{parent_name} ({c(parent_cpr)}). PLO-hændelsen giver gratis lægevalg, men bopælsforælderen kan "
+            f"ikke skifte læge for et barn under 15 år med en anden læge i selvbetjeningen (2.6.8).")
+
+
+def note_child_home(parent_name: str, parent_cpr: str, practice: str, number: str, on: date) -> str:
+    return (f"Barnet er hjemtaget til forælder {parent_name} ({c(parent_cpr)}) på forælderens "
+            f"folkeregisteradresse. Lægeskift til {practice} ({number}) pr. {d(on)} foretaget af Borgerservice, "
+            f"da selvbetjeningen afviser flytning til egen folkeregisteradresse; gratis (flytning) (2.7.8).")
+
+
+def force_note(rule: str, basis: str) -> str:
+    return f"Lukket læge gennemtvunget efter reglen »{FORCE_RULE_TEXT.get(rule, rule)}«: {basis.strip()}"
+
+
+# The force rules in the record's words (the UI names them from core.json's force.<rule>).
+FORCE_RULE_TEXT = {
+    "doctor_accepted": "lægen har accepteret patienten",
+    "return_to_last_gp": "tilbage til seneste læge i gruppe 1",
+    "no_open_within_reach": "ingen to åbne læger inden for afstandskravet",
+}
