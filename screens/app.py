@@ -64,7 +64,9 @@ def log_file() -> str:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.FileHandler) and any(isinstance(f, MaskCprFilter) for f in handler.filters):
             return handler.baseFilename
-    return "-"
+    from sygesikring_tui.logs import log_path
+
+    return str(log_path())  # where logs.setup writes (never a bare placeholder in the message)
 
 
 class DeskCommands(SystemCommandsProvider):

@@ -713,9 +713,9 @@ class WizardScreen(Screen[str | None]):
             return [Static(lines, classes="wiz-evidence")]
         try:
             planned = self.wizard.plan(self.draft, self.ctx.states, self.ctx)
-        except Exception as exc:  # noqa: BLE001 - a draft the plan cannot read
+        except Exception:  # noqa: BLE001 - a draft the plan cannot read
             log.exception("wizard %s could not plan case %s", self.wizard.key, self.case.id)
-            self._set_step_error([t("error.unexpected", log=str(logs.log_path())), type(exc).__name__])
+            self._set_step_error([t("error.unexpected", log=str(logs.log_path()))])  # the class name is in the log
             return [Static(lines, classes="wiz-evidence")]
         _end, violations = dry_run(planned, self.ctx.states, self.ctx.rule_context())
         flags = self._attention(planned)
