@@ -6,6 +6,8 @@ Against a real uvicorn on 127.0.0.1, in its own process (``--server thread``: in
   made with initdb when the binaries exist);
 * initial pull of 100k tasks to a new desk (wall time), against the same rows bulk-written
   into a new desk store locally (the floor of any pull), and the server's bulk load alone;
+* push by 6 desks at once through 1 and through 3 separate server processes on one PostgreSQL
+  (how a large deployment scales out), ops/s and the ratio;
 * the time for a change committed on desk A to appear on desk B (A's worker pushes at once,
   B's worker polls every 0.2 s).
 Targets (issue 4): >= 3,000 ops/s batched on SQLite; initial pull of 100k tasks <= 10 s.
@@ -179,6 +181,71 @@ def bench_push(url_db: str, n_ops: int, single_ops: int) -> dict[str, Any]:
     return {"ops_batched": len(ops), "batched_s": round(batched, 3), "batched_ops_per_s": round(b_rate),
             "ops_single": len(ops1), "single_s": round(single, 3), "single_ops_per_s": round(s_rate),
             "ratio_batched_over_single": round(b_rate / s_rate, 1)}
+
+
+def serve_processes(url_db: str, n: int) -> list[tuple[subprocess.Popen, str]]:
+    """``n`` separate ``sygesikring-server serve`` processes on one database, as a scaled-out
+    deployment runs them behind a reverse proxy."""
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "SYGESIKRING_HOME": tempfile.mkdtemp(prefix="bench-serve-")}
+    out = []
+    for _ in range(n):
+        port = _free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "sygesikring_tui.server.cli", "--db",
+                                 url_db.replace("+psycopg", ""), "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out.append((proc, f"http://127.0.0.1:{port}"))
+    for proc, url in out:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(url + "/health", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("server did not start") from None
+                time.sleep(0.05)
+    return out
+
+
+def bench_push_processes(url_db: str, n_servers: int, n_ops: int, desks: int = 6, batch: int = 50) -> dict[str, Any]:
+    """``desks`` desks, each on its own persons, push at once in batches of ``batch``; desk i
+    talks to server process i mod ``n_servers`` (all on one PostgreSQL)."""
+    storage = Storage(url_db)
+    per_person = 5
+    states = people(n_ops // per_person, 0, seed=4)
+    load(storage, states)
+    tokens = [storage.add_desk(f"bench {i}", MUNI)[1] for i in range(desks)]
+    shares = [states[i::desks] for i in range(desks)]
+    servers = serve_processes(url_db, n_servers)
+    try:
+        def desk(i: int) -> int:
+            ops = note_ops(shares[i], per_person)
+            with httpx.Client(base_url=servers[i % n_servers][1], timeout=120,
+                              headers={"Authorization": f"Bearer {tokens[i]}"}) as http:
+                for k in range(0, len(ops), batch):
+                    r = http.post("/v1/push", json={"training": False, "ops": ops[k:k + batch]})
+                    r.raise_for_status()
+                    assert all(a["status"] == "applied" for a in r.json()["results"])
+            return len(ops)
+
+        t0 = time.perf_counter()
+        threads = [threading.Thread(target=desk, args=(i,)) for i in range(desks)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        took = time.perf_counter() - t0
+        assert storage.change_seqs()[-1] == storage.head() == len(storage.change_seqs())
+    finally:
+        for proc, _url in servers:
+            proc.terminate()
+            proc.wait(30)
+        storage.close()
+    done = len(states) * per_person
+    return {"server_processes": n_servers, "desks": desks, "batch": batch, "ops": done, "s": round(took, 3),
+            "ops_per_s": round(done / took)}
 
 
 def push_local_floor(url_db: str, n_ops: int) -> dict[str, Any]:
@@ -398,6 +465,14 @@ def main(argv: list[str] | None = None) -> int:
                     out["push_postgresql"].update(push_vs_floor(out["push_postgresql"],
                                                                 push_local_floor(fresh_db(admin), n_ops)))
                     print("push, PostgreSQL:", out["push_postgresql"], flush=True)
+                if "push" in parts:
+                    for n in (1, 3):
+                        key = f"push_postgresql_{n}_processes"
+                        out[key] = bench_push_processes(fresh_db(admin), n, n_ops // 2)
+                        print(f"push, PostgreSQL, {n} server process(es), 6 desks at once:", out[key], flush=True)
+                    one, three = out["push_postgresql_1_processes"], out["push_postgresql_3_processes"]
+                    out["ratio_3_over_1_processes"] = round(three["ops_per_s"] / one["ops_per_s"], 2)
+                    print("ratio 3 over 1 server processes:", out["ratio_3_over_1_processes"], flush=True)
                 if "pull" in parts:
                     out["pull_postgresql"] = bench_pull(fresh_db(admin), tmp / "pg", tasks)
                     print("initial pull, PostgreSQL:", out["pull_postgresql"], flush=True)

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     _log("first paint per store size ...")
     fp: dict[str, Any] = {}
     for s in sizes:
-        xs = asyncio.run(measure.inbox_first_paint(stores[s]))
+        xs = asyncio.run(measure.inbox_first_paint(stores[s], reps=9))
         fp[str(s)] = {"median_ms": ms(statistics.median(xs)), "all_ms": [ms(x) for x in xs]}
     res["first_paint"] = fp
 

@@ -1,17 +1,15 @@
-"""Modal dialogs: a message (errors), a store error screen, a too-small screen, filter choice,
-and a required note (dropping a refused sync operation)."""
+"""Modal dialogs: a message (errors), a store error screen, a too-small screen and a required
+note (dropping a refused sync operation). (The inbox's filter is edited in place: FilterBar.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Label, Static
 
 from sygesikring_tui.i18n import t
 
@@ -113,80 +111,6 @@ class TooSmallScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.refresh_texts()
-
-
-class FilterDialog(Guarded, ModalScreen[tuple[str, Any] | None]):
-    """Pick one filter value: status, CPR event or workaround. Returns (field, value)."""
-
-    HELP_KEY = "help.filter"
-    DEFAULT_CSS = """
-    FilterDialog { align: center middle; }
-    FilterDialog > Vertical { width: 78; max-width: 100%; height: 20; max-height: 100%;
-                              border: thick $accent; background: $surface; }
-    FilterDialog Horizontal { height: 1fr; }
-    FilterDialog Vertical.filter-col { width: 1fr; height: 100%; }
-    FilterDialog #filter-status-col { width: 14; }
-    FilterDialog Label { text-style: bold; padding: 0 1; }
-    FilterDialog OptionList { height: 1fr; border: none; }
-    FilterDialog #filter-keys { color: $text-muted; padding: 0 1; }
-    """
-    BINDINGS = [Binding("escape", "cancel", show=False)]
-
-    def __init__(self, statuses: Sequence[tuple[str | None, str]], events: Sequence[tuple[str | None, str]],
-                 workarounds: Sequence[tuple[str | None, str]], current: dict[str, Any],
-                 apply: Callable[[str, Any], None] | None = None,
-                 choices: Callable[[], tuple[Sequence[tuple[str | None, str]], ...]] | None = None) -> None:
-        """``choices`` (optional) says the three lists again in the language of the moment."""
-        super().__init__()
-        self._apply = apply
-        self._choices = {"status": list(statuses), "event_code": list(events), "workaround_id": list(workarounds)}
-        self._current = current
-        self._choices_fn = choices
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            with Horizontal():
-                for field, label, col_id in (("status", "inbox.col.status", "filter-status-col"),
-                                             ("event_code", "inbox.col.event", "filter-event-col"),
-                                             ("workaround_id", "inbox.col.workaround", "filter-wa-col")):
-                    with Vertical(classes="filter-col", id=col_id):
-                        yield Label(t(label))
-                        options = [Option(text, id=f"{i}") for i, (_v, text) in enumerate(self._choices[field])]
-                        yield OptionList(*options, id=f"filter-{field}")
-            yield Label(t("inbox.filter_keys") + training_tag(self.app), id="filter-keys")
-
-    def on_mount(self) -> None:
-        for field, choices in self._choices.items():
-            ol = self.query_one(f"#filter-{field}", OptionList)
-            cur = self._current.get(field)
-            idx = next((i for i, (v, _t) in enumerate(choices) if v == cur), 0)
-            ol.highlighted = idx
-        self.query_one("#filter-status", OptionList).focus()
-
-    def refresh_texts(self) -> None:
-        for label, key in zip(self.query("Vertical.filter-col > Label").results(Label),
-                              ("inbox.col.status", "inbox.col.event", "inbox.col.workaround")):
-            label.update(t(key))
-        self.query_one("#filter-keys", Label).update(t("inbox.filter_keys") + training_tag(self.app))
-        if self._choices_fn is None:
-            return
-        for field, fresh in zip(self._choices, self._choices_fn()):
-            self._choices[field] = list(fresh)
-            ol = self.query_one(f"#filter-{field}", OptionList)
-            at = ol.highlighted
-            ol.clear_options()
-            ol.add_options([Option(text, id=f"{i}") for i, (_v, text) in enumerate(self._choices[field])])
-            ol.highlighted = at
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        field = (event.option_list.id or "").removeprefix("filter-")
-        value = self._choices[field][int(event.option.id or 0)][0]
-        if self._apply is not None:
-            self._apply(field, value)
-        self.dismiss((field, value))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class NoteDialog(Guarded, ModalScreen[str | None]):

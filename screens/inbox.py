@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -32,6 +33,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState
 
@@ -199,7 +201,8 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         else:
             self._positions = None
             self.ids = None
-            want = max(self.visible_rows + 1, FETCH_BLOCK)  # (the size may be unknown yet at mount)
+            # At mount the list has no size yet: the terminal's height is enough rows.
+            want = max(self.visible_rows, self.app.size.height) + 1
             page = inbox.page(self.store, query, start, want)
             for i, row in enumerate(page):
                 self._rows[start + i] = row
@@ -326,7 +329,9 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             return row
         start = index - index % FETCH_BLOCK
         if self._positions is not None and self.index is not None:
-            rids = self.index.rids(self._positions[start:start + FETCH_BLOCK])
+            # Only the rows on screen from here down (a keystroke needs ~20, not a block of 64).
+            start = index
+            rids = self.index.rids(self._positions[start:start + max(self.visible_rows, 1)])
             cached = self._by_rid
             missing = [rid for rid in rids if rid not in cached]
             for rid, r in inbox.rows(self.store, missing).items():
@@ -350,7 +355,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def count_for(self, query: InboxQuery) -> int:
         """How many tasks ``query`` matches (from the index once it is loaded)."""
         if self.index is not None:
-            return len(self.index.select(query))
+            return self.index.count(query)
         return inbox.count(self.store, query)
 
     @property
@@ -570,6 +575,76 @@ class SearchInput(Guarded, Input):
         if callable(search) and self.is_mounted:
             search(value)
 
+FILTER_FIELDS = ("status", "event_code", "workaround_id")
+
+
+class FilterBar(Guarded, Widget, can_focus=True):
+    """The filter line under the search field, edited in place (no dialog: closing a modal
+    screen repaints the whole screen, ~6x a keystroke's frame). ``f`` focuses it; ←/→ pick
+    status, event or workaround, ↑/↓ step through that field's values and the list follows at
+    once; Enter, Esc or ``f`` go back to the list."""
+
+    COMPONENT_CLASSES = {"filterbar--field"}
+    DEFAULT_CSS = """
+    FilterBar { height: 1; padding: 0 1; color: $text-muted; }
+    FilterBar:focus { color: $text; background: $boost; }
+    FilterBar > .filterbar--field { background: $accent; color: $text; text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("left,h", "field(-1)", show=False, id="inbox.filter.previous_field"),
+        Binding("right,l", "field(1)", show=False, id="inbox.filter.next_field"),
+        Binding("up,k", "value(-1)", show=False, id="inbox.filter.previous_value"),
+        Binding("down,j", "value(1)", show=False, id="inbox.filter.next_value"),
+        Binding("enter,escape,f", "leave", show=False, id="inbox.filter.leave"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.field = 0  # index in FILTER_FIELDS
+
+    @property
+    def inbox(self) -> InboxScreen:
+        return self.screen  # type: ignore[return-value]
+
+    def render(self) -> Text:
+        screen = self.inbox
+        q = screen.inbox_list.query_
+        focused = self.has_focus
+        text = Text(no_wrap=True, overflow="ellipsis")
+        labels = (t("inbox.col.status"), t("inbox.col.event"), t("inbox.col.workaround"))
+        for i, (field, label) in enumerate(zip(FILTER_FIELDS, labels)):
+            if i:
+                text.append(" · ")
+            text.append(f"{label}: ")
+            value = getattr(q, field)
+            if focused and i == self.field:
+                shown = dict(screen.filter_choices(field)).get(value, str(value))
+                text.append(f" {shown} ", style=self.get_component_rich_style("filterbar--field"))
+            else:
+                text.append(screen.filter_value_text(field, value))
+        text.append(f" · {t('inbox.filter.sort')}: {screen.sort_text()}")
+        return text
+
+    def action_field(self, delta: int) -> None:
+        self.field = (self.field + delta) % len(FILTER_FIELDS)
+        self.refresh()
+
+    def action_value(self, delta: int) -> None:
+        field = FILTER_FIELDS[self.field]
+        choices = [v for v, _label in self.inbox.filter_choices(field)]
+        current = getattr(self.inbox.inbox_list.query_, field)
+        i = choices.index(current) if current in choices else 0
+        self.inbox.set_filter(field, choices[(i + delta) % len(choices)])
+
+    def action_leave(self) -> None:
+        self.inbox.inbox_list.focus()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
 
 class InboxScreen(Guarded, Screen[None]):
     HELP_KEY = "help.inbox"
@@ -578,7 +653,6 @@ class InboxScreen(Guarded, Screen[None]):
     InboxScreen #search-bar { height: 1; }
     InboxScreen #search-label { width: auto; padding: 0 1; }
     InboxScreen #count { width: 20; padding: 0 1; text-style: bold; text-align: right; }
-    InboxScreen #filter-bar { height: 1; padding: 0 1; color: $text-muted; }
     InboxScreen #search-note { display: none; height: auto; max-height: 2; padding: 0 1; color: $warning; }
     InboxScreen #search-note.-shown { display: block; }
     """
@@ -603,6 +677,10 @@ class InboxScreen(Guarded, Screen[None]):
     def sapp(self) -> SygesikringApp:
         return self.app  # type: ignore[return-value]
 
+    def help_key(self) -> str:
+        """F1 explains the filter line while it is being edited, else the inbox."""
+        return "help.filter_bar" if isinstance(self.focused, FilterBar) else self.HELP_KEY
+
     def compose(self) -> ComposeResult:
         yield AppHeader("inbox.title")
         yield TrainingBanner()
@@ -613,7 +691,7 @@ class InboxScreen(Guarded, Screen[None]):
                               select_on_focus=False)
             yield Label("", id="count")
         yield Static("", id="search-note")  # a bad CPR number, or why nothing was found
-        yield Static("", id="filter-bar")
+        yield FilterBar(id="filter-bar")
         yield InboxList(self.sapp.store, self.sapp.catalogue, self.sapp.today, self._initial_query, id="inbox-list")
         yield SyncStatusLine(id="sync-status")
         yield KeyBar(self._keys(), id="keybar")
@@ -632,7 +710,10 @@ class InboxScreen(Guarded, Screen[None]):
         if callable(refresh):
             refresh()
 
-    def _keys(self, searching: bool = False) -> list[tuple[str, str]]:
+    def _keys(self, searching: bool = False, filtering: bool = False) -> list[tuple[str, str]]:
+        if filtering:
+            return [("←/→", "inbox.filter.key.field"), ("↑/↓", "inbox.filter.key.value"),
+                    ("↵/Esc", "inbox.key.to_list"), ("x", "inbox.filter.key.clear"), ("F1", "ui.help")]
         if searching:
             return [("↵/↓", "inbox.key.to_list"), ("Esc", "inbox.key.clear_search"), ("F1", "ui.help"),
                     ("^q", "ui.quit")]
@@ -640,7 +721,8 @@ class InboxScreen(Guarded, Screen[None]):
                 ("f", "inbox.key.filter"), ("s", "inbox.key.sort"), ("F1", "ui.help"), ("^q", "ui.quit")]
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        self.query_one(KeyBar).set_keys(self._keys(searching=isinstance(event.widget, SearchInput)))
+        self.query_one(KeyBar).set_keys(self._keys(searching=isinstance(event.widget, SearchInput),
+                                                   filtering=isinstance(event.widget, FilterBar)))
 
     @property
     def inbox_list(self) -> InboxList:
@@ -667,18 +749,34 @@ class InboxScreen(Guarded, Screen[None]):
         self._update_count(message.total)
 
     def _update_filter_bar(self) -> None:
+        self.query_one(FilterBar).refresh()
+
+    def filter_value_text(self, field: str, value: Any) -> str:
+        """A filter value as the bar shows it when it is not being edited (short: codes)."""
+        if field == "status":
+            return t(f"status.{value}") if value else t("inbox.all")
+        if field == "workaround_id" and value == "none":
+            return t("inbox.no_workaround")
+        return value or t("inbox.all")
+
+    def filter_choices(self, field: str) -> list[tuple[Any, str]]:
+        """The values ↑/↓ step through in the filter bar, with their full labels."""
+        cat = self.sapp.catalogue
+        if field == "status":
+            return [(s, t(f"status.{s}") if s else t("inbox.all")) for s in STATUS_CHOICES]
+        if field == "event_code":
+            index = self.inbox_list.index
+            codes = index.values["event_code"] if index is not None else inbox.event_codes(self.sapp.store)
+            return [(None, t("inbox.all"))] + [(code, f"{code} {cat.event_name(code)}") for code in codes]
+        return [(None, t("inbox.all")), ("none", t("inbox.no_workaround"))] + [
+            (w.id, f"{w.id} {w.title()}") for w in sorted(cat.workarounds.values(),
+                                                            key=lambda w: [int(x) for x in w.id.split(".")])]
+
+    def sort_text(self) -> str:
         q = self.inbox_list.query_
-        status = t(f"status.{q.status}") if q.status else t("inbox.all")
-        event = q.event_code or t("inbox.all")
-        if q.workaround_id == "none":
-            wa = t("inbox.no_workaround")
-        else:
-            wa = q.workaround_id or t("inbox.all")
-        col = next(c for c in COLUMNS if c.key == q.sort) if q.sort in {c.key for c in COLUMNS} else None
-        sort_label = t(col.label) if col else t(f"inbox.sort.{q.sort}")
-        arrow = "▼" if q.descending else "▲"
-        self._show("#filter-bar", t("inbox.filter_bar", status=status, event=event, workaround=wa,
-                                    sort=f"{sort_label} {arrow}"))
+        col = next((c for c in COLUMNS if c.key == q.sort), None)
+        label = t(col.label) if col else t(f"inbox.sort.{q.sort}")
+        return f"{label} {'▼' if q.descending else '▲'}"
 
     def _show(self, selector: str, text: str) -> None:
         """Update a one-line text only if it changed (a search keystroke changes the count,
@@ -691,7 +789,8 @@ class InboxScreen(Guarded, Screen[None]):
     def _set_query(self, **changes: Any) -> None:
         lst = self.inbox_list
         lst.set_query(replace(lst.query_, **changes))
-        self._update_filter_bar()
+        if set(changes) - {"search"}:  # (a search keystroke leaves the filter line as it is)
+            self._update_filter_bar()
 
     def _update_note(self) -> None:
         """The line under the search field: a typed full CPR number that cannot exist
@@ -746,29 +845,11 @@ class InboxScreen(Guarded, Screen[None]):
         self.inbox_list.reload()
 
     def action_filter(self) -> None:
-        from .dialogs import FilterDialog
+        self.query_one(FilterBar).focus()
 
-        cat = self.sapp.catalogue
-        codes = inbox.event_codes(self.sapp.store)
-
-        def choices() -> tuple[list[tuple[str | None, str]], ...]:
-            statuses = [(s, t(f"status.{s}") if s else t("inbox.all")) for s in STATUS_CHOICES]
-            events_ = [(None, t("inbox.all"))] + [(code, f"{code} {cat.event_name(code)}") for code in codes]
-            was = [(None, t("inbox.all")), ("none", t("inbox.no_workaround"))] + [
-                (w.id, f"{w.id} {w.title()}") for w in sorted(cat.workarounds.values(),
-                                                                key=lambda w: [int(x) for x in w.id.split(".")])]
-            return statuses, events_, was
-
-        statuses, events_, was = choices()
-        q = self.inbox_list.query_
-        current = {"status": q.status, "event_code": q.event_code, "workaround_id": q.workaround_id}
-
-        def apply(field: str, value: Any) -> None:
-            # Called by the dialog before it closes, so the list under it is ready in the
-            # same frame that removes the dialog.
-            self._set_query(**{field: value})
-
-        self.app.push_screen(FilterDialog(statuses, events_, was, current, apply, choices))
+    def set_filter(self, field: str, value: Any) -> None:
+        """One filter value changed (the filter bar): the list follows in the same frame."""
+        self._set_query(**{field: value})
 
     # -- opening ------------------------------------------------------------------------
     def on_inbox_list_selected(self, message: InboxList.Selected) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import multiprocessing
 import os
 import queue
@@ -28,12 +27,9 @@ import random
 import sqlite3
 import threading
 import time
-import types
-import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +37,7 @@ from . import i18n
 from .catalogue import Catalogue, load_catalogue
 from .domain import cpr as cprmod
 from .domain import rules
-from .domain.workarounds import suggest
+from .domain.cpr_event_tasks import task_for_event
 from .domain.model import (
     Address,
     AddressEntry,
@@ -62,9 +58,8 @@ from .domain.model import (
     Sex,
     Task,
     TaskStatus,
-    to_json,
 )
-from .store.db import open_store, task_row
+from .store.db import open_store, person_row, task_row, write_person_rows
 
 ProgressFn = Callable[[int, int], None]
 
@@ -163,138 +158,9 @@ class _P:
         return self.name.rsplit(" ", 1)[-1]
 
 
-# --- fast JSON encoding, identical to json.dumps(to_json(...), ensure_ascii=False) ----------
-#
-# ``to_json`` inspects every value's type at run time and ``json.dumps`` then walks the dicts
-# it made; for 100k persons that was a third of the build. Here each dataclass gets an
-# encoder, made once from its type hints, that writes the JSON text directly: one
-# ``str.format`` per object with the field names already in the template, strings escaped by
-# the json module's own C escaper. Values of an unexpected type make the whole document go
-# through the generic codec instead. Tests prove the text equals ``json.dumps(to_json(...))``
-# for every person of a store and for awkward values (quotes, non-ASCII, None, nested data).
-
-_ENCODERS: dict[type, Callable[[Any], str]] = {}
-_INF = float("inf")
-
-
-def _expr(tp: Any, v: str, env: dict[str, Any], depth: int = 0) -> str:
-    """A Python expression giving the JSON text of the value ``v`` of type ``tp``."""
-    origin = typing.get_origin(tp)
-    args = typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) != 1:
-            return f"plain({v})"
-        return f"('null' if {v} is None else {_expr(inner[0], v, env, depth)})"
-    if origin in (tuple, list):
-        if not args:
-            return f"plain({v})"
-        x = f"x{depth}"
-        return f"('[' + ', '.join([{_expr(args[0], x, env, depth + 1)} for {x} in {v}]) + ']')"
-    if tp is str or (isinstance(tp, type) and issubclass(tp, StrEnum)):
-        return f"esc({v})"  # the C escaper reads a StrEnum member's value
-    if tp is bool:
-        return f"boolean({v})"
-    if tp is int:
-        return f"(int.__repr__({v}) if {v}.__class__ is int else number({v}))"
-    if tp is float:
-        return f"(float.__repr__({v}) if {v}.__class__ is float and -INF < {v} < INF else number({v}))"
-    if tp is date:
-        return f"('\"' + {v}.isoformat() + '\"')"
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        name = f"enc_{tp.__name__}"
-        env[name] = _dataclass_encoder(tp)
-        return f"{name}({v})"
-    return f"plain({v})"  # dicts, Any: by the json module
-
-
-class _Unexpected(Exception):
-    """A value whose type the hints did not promise: encode the document generically."""
-
-
-def _boolean(v: Any) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    raise _Unexpected
-
-
-def _number(v: Any) -> str:
-    t = type(v)
-    if t is int:
-        return int.__repr__(v)
-    if t is float and -_INF < v < _INF:
-        return float.__repr__(v)
-    return _plain_text(v)
-
-
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def _plain(v: Any) -> Any:
-    """to_json for the JSON-ready values event data holds (falls back to to_json)."""
-    t = type(v)
-    if t in _PLAIN:
-        return v
-    if t is dict:
-        return {k: _plain(x) for k, x in v.items()}
-    if t is list or t is tuple:
-        return [_plain(x) for x in v]
-    return to_json(v)
-
-
-def _plain_text(v: Any) -> str:
-    """The JSON text of a JSON-ready value (event data); anything else by the json module."""
-    t = type(v)
-    if t is str:
-        return _esc(v)
-    if t is int:
-        return int.__repr__(v)
-    if t is dict:
-        if all(type(k) is str for k in v):
-            return "{" + ", ".join([_esc(k) + ": " + _plain_text(x) for k, x in v.items()]) + "}"
-    elif t is list or t is tuple:
-        return "[" + ", ".join([_plain_text(x) for x in v]) + "]"
-    elif v is None:
-        return "null"
-    elif v is True:
-        return "true"
-    elif v is False:
-        return "false"
-    return _JSON.encode(_plain(v))
-
-
-_esc = json.encoder.encode_basestring
-
-
-def _dataclass_encoder(tp: type) -> Callable[[Any], str]:
-    enc = _ENCODERS.get(tp)
-    if enc is not None:
-        return enc
-    env: dict[str, Any] = {"esc": _esc, "plain": _plain_text, "number": _number,
-                           "boolean": _boolean, "INF": _INF}
-    hints = typing.get_type_hints(tp)
-    fields = dataclasses.fields(tp)
-    env["TEMPLATE"] = "{{" + ", ".join(json.dumps(f.name) + ": {}" for f in fields) + "}}"
-    exprs = ", ".join(_expr(hints[f.name], "v." + f.name, env) for f in fields)
-    exec(f"def enc(v):\n    return TEMPLATE.format({exprs})\n", env)  # noqa: S102 - code from our own type hints
-    enc = _ENCODERS[tp] = env["enc"]
-    return enc
-
-
 def person_doc(state: PersonState) -> str:
     """The ``persons.doc`` text Store.save_person writes for ``state`` (tasks live in ``tasks``)."""
-    if state.tasks:
-        state = dataclasses.replace(state, tasks=())
-    try:
-        return _dataclass_encoder(PersonState)(state)
-    except (_Unexpected, TypeError, AttributeError):
-        return _JSON.encode(to_json(state))
-
-
-# json.dumps(doc, ensure_ascii=False) without making an encoder for every call.
-_JSON = json.JSONEncoder(ensure_ascii=False)
+    return person_row(state)[4]
 
 
 # --- the generator ---------------------------------------------------------------------
@@ -1064,12 +930,10 @@ class _Gen:
     def tasks_for(self, p: _P, state: PersonState, tid: Callable[[], str]) -> tuple[Task, ...]:
         out = []
         for code, event_id, rec, closed in p.task_specs:
-            ev = self.cat.events.get(code)
-            due = rec + timedelta(days=ev.due_days if ev else 5)
-            # The catalogue's suggestion rules, exactly as Catalogue.suggest applies them.
-            s = suggest(self.cat.suggestion_rules, code, state, self.today, self.providers.get, self.retired)
-            out.append(Task(tid(), p.cpr, code, event_id, rec, due,
-                            TaskStatus.CLOSED if closed else TaskStatus.OPEN, None, closed, s.workaround_id))
+            # The server's CPR-event -> task rule (due date, suggested workaround), shared.
+            out.append(task_for_event(tid(), code, event_id, rec, self.cat.events.get(code), state, self.today,
+                                      self.cat.suggestion_rules, self.providers.get, self.retired,
+                                      TaskStatus.CLOSED if closed else TaskStatus.OPEN, closed))
         return tuple(out)
 
 
@@ -1258,7 +1122,7 @@ def _shard_batches(tasks: int, seed: int, today: date, shard: int, shards: int,
     task_rows: list[tuple[Any, ...]] = []
     for state, ts in Training(mine, seed, today, shard=shard, shards=shards).people():
         p = state.person
-        person_rows.append((p.cpr, p.name, p.address.municipality_code, state.version, person_doc(state)))
+        person_rows.append(person_row(state))
         task_rows.extend(task_row(t, p.name) for t in ts)
         if len(person_rows) >= size:
             yield person_rows, task_rows
@@ -1310,10 +1174,6 @@ def _num(n: int) -> str:
 class _Writer:
     """Writes batches of rows on its own thread (SQLite releases the GIL while it works)."""
 
-    _PERSONS = "INSERT INTO persons(cpr, name, municipality_code, version, doc) VALUES (?, ?, ?, ?, ?)"
-    _TASKS = ("INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, status, assignee, "
-              "closed_reason, workaround_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-
     def __init__(self, store: Any) -> None:
         self.store = store
         self.queue: queue.Queue[tuple[list[Any], list[Any]] | None] = queue.Queue(maxsize=3)
@@ -1333,8 +1193,7 @@ class _Writer:
             persons, tasks = item
             try:
                 with self.store.transaction() as conn:
-                    conn.executemany(self._PERSONS, persons)
-                    conn.executemany(self._TASKS, tasks)
+                    write_person_rows(conn, persons, tasks)
             except BaseException as exc:  # handed to the building thread
                 self.error = exc
 

@@ -43,3 +43,102 @@ def test_name_change_within_three_months_of_marriage():
 
 def test_the_fee_table_comes_from_data():
     assert load_catalogue().card_fee(2024) == 225
+
+
+# -- check verifies the fee: the reason applies to the person on the date, the amount is the year's --
+
+def _reason_cases():
+    """(kind, reason code, a person the reason applies to, one it does not apply to), on DAY."""
+    from dataclasses import replace
+
+    from sygesikring_tui.domain.model import (
+        AddressEntry,
+        CardStatus,
+        CprEvent,
+        CprNumberChange,
+        Fee,
+        GroupRegistration,
+        HealthCard,
+    )
+    from tests.factories import AARHUS, a_cpr, a_person
+
+    plain = a_person(a_cpr(date(1980, 6, 6), seed=201))
+    moved = replace(plain, addresses=(AddressEntry(date(2026, 1, 10), AARHUS),))
+    plo1 = replace(plain, events=(CprEvent("e1", "PLO1", date(2026, 2, 1), date(2026, 2, 2)),))
+    plo2 = replace(plain, events=(CprEvent("e2", "PLO2", date(2026, 2, 1), date(2026, 2, 2)),))
+    fifteen = a_person(a_cpr(date(2011, 1, 4), seed=202))
+    renumbered = replace(plain, cpr_changes=(CprNumberChange("0101010101", plain.cpr, date(2026, 2, 1)),))
+    immigrated = replace(plain, events=(CprEvent("e3", "014", date(2026, 2, 1), date(2026, 2, 2)),))
+    back = replace(plain, groups=(GroupRegistration("a", 1, date(2010, 1, 2), date(2025, 1, 1)),
+                                  GroupRegistration("b", 4, date(2025, 1, 1), date(2026, 2, 1)),
+                                  GroupRegistration("c", 1, date(2026, 2, 1))))
+    married = replace(plain, person=replace(plain.person, married_on=date(2026, 1, 5),
+                                            name_changed_on=date(2026, 2, 20)))
+    late = replace(plain, person=replace(plain.person, married_on=date(2025, 1, 5),
+                                         name_changed_on=date(2026, 2, 20)))
+    carded = replace(plain, cards=(HealthCard("k", CardStatus.SENT, date(2015, 1, 1), Fee(False)),))
+    new_card = replace(plain, cards=(HealthCard("k", CardStatus.SENT, date(2025, 6, 1), Fee(False)),))
+    return [
+        ("doctor_choice", "moving", moved, plain), ("doctor_choice", "practice_transfer", plo1, plain),
+        ("doctor_choice", "practice_closes", plo2, plain), ("doctor_choice", "turning_15", fifteen, plain),
+        ("doctor_choice", "renumbering", renumbered, plain), ("doctor_choice", "first_choice", immigrated, plain),
+        ("doctor_choice", "group_return", back, plain),
+        ("card_order", "first_card", replace(plain, cards=()), carded),
+        ("card_order", "leaving_group_4_5", back, plain), ("card_order", "moving", moved, plain),
+        ("card_order", "name_change_marriage", married, late), ("card_order", "cpr_changed", renumbered, plain),
+        ("card_order", "cracked_old_card", carded, new_card), ("card_order", "turning_15", fifteen, plain),
+        ("card_order", "practice_closes", plo2, plain),
+    ]
+
+
+DAY = date(2026, 3, 2)
+TABLE = {2023: 220, 2024: 225}
+
+
+@pytest.mark.parametrize("case", _reason_cases(), ids=lambda c: f"{c[0]}-{c[1]}")
+def test_a_free_reason_is_accepted_only_where_the_register_bears_it_out(case):
+    from sygesikring_tui.domain.model import Fee
+
+    kind, code, applies, not_applies = case
+    free = Fee(False, 0, "gratis", code)
+    assert fees.fee_problems(kind, free, code, "", applies, DAY, TABLE) == []
+    problems = fees.fee_problems(kind, free, code, "", not_applies, DAY, TABLE)
+    assert problems and problems[0][0].startswith("rule.") and problems[0][1]["code"] == code
+
+
+def test_a_free_reason_is_never_charged_and_an_unknown_reason_is_refused():
+    from sygesikring_tui.domain.model import Fee
+    from tests.factories import a_person
+
+    p = a_person()
+    assert fees.fee_problems("card_order", Fee(True, 225, "", "first_card"), "first_card", "", p, DAY, TABLE) == [
+        ("rule.fee.should_be_free", {"code": "first_card"})]
+    assert fees.fee_problems("doctor_choice", Fee(True, 225), "lost", "", p, DAY, TABLE)[0][0] == \
+        "rule.fee.reason_unknown"  # a card reason on a doctor choice
+
+
+def test_a_charged_reason_costs_the_years_amount_or_is_waived_only_with_a_written_reason():
+    from sygesikring_tui.domain.model import Fee
+    from tests.factories import a_person
+
+    p = a_person()
+    own = "own_choice"
+    assert fees.fee_problems("doctor_choice", Fee(True, 225, "", own), own, "", p, DAY, TABLE) == []
+    assert fees.fee_problems("doctor_choice", Fee(True, 220, "", own), own, "", p, DAY, TABLE) == [
+        ("rule.fee.amount", {"amount": 225, "year": 2026})]
+    assert fees.fee_problems("doctor_choice", Fee(True, 220, "", own), own, "", p, date(2023, 5, 1), TABLE) == []
+    assert fees.fee_problems("doctor_choice", Fee(False, 0, "", own), own, " ", p, DAY, TABLE) == [
+        ("rule.fee.free_needs_reason", {"code": own})]
+    assert fees.fee_problems("doctor_choice", Fee(False, 0, "", own), own, "fejlvejledt", p, DAY, TABLE) == []
+
+
+def test_check_refuses_a_doctor_choice_whose_fee_reason_does_not_apply():
+    from sygesikring_tui.domain.model import Operation
+    from sygesikring_tui.domain.operations import RuleContext, check
+    from tests.factories import OPEN2, PROVIDERS, a_person
+
+    p = a_person()
+    ctx = RuleContext(DAY, {x.provider_number: x for x in PROVIDERS}.get)
+    payload = {"provider_number": OPEN2.provider_number, "reason": "flytning", "effective": DAY.isoformat(),
+               "fee": {"paid": False, "amount": 0, "reason": "flytning – gratis", "code": "moving"}}
+    assert [v.code for v in check(p, Operation("o", "doctor_choice", p.cpr, payload, 1), ctx)] == ["rule.fee.no_move"]

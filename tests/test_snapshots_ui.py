@@ -46,8 +46,8 @@ def test_inbox_cursor_moved_and_sorted_by_event_at_80x24(snap_compare, training_
                         run_before=settled)
 
 
-def test_inbox_filter_dialog_at_80x24(snap_compare, training_store):
-    assert snap_compare(make_app(training_store, today=TODAY), press=["f"], terminal_size=(80, 24),
+def test_inbox_filter_bar_editing_the_event_at_80x24(snap_compare, training_store):
+    assert snap_compare(make_app(training_store, today=TODAY), press=["f", "right", "down"], terminal_size=(80, 24),
                         run_before=settled)
 
 

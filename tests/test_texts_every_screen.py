@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wizard_kit import ctx_for, walk
+from tests.wizard_kit import ctx_for, walk
 
 from screens.app import make_app
 from screens.wizards.engine import WizardScreen

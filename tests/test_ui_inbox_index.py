@@ -68,3 +68,12 @@ def test_one_character_searches_match_sqlite_in_every_view(store_and_index):
     for c in chars:
         for q in (InboxQuery(search=c), InboxQuery(search=c, sort="name"), InboxQuery(search=c, status=None)):
             assert _rids(index, index.select(q)) == list(inbox.ids(store, q)), q
+
+
+def test_count_matches_sqlite_for_searches_over_every_status(store_and_index):
+    store, index = store_and_index
+    cpr, name = store.conn.execute("SELECT cpr, name FROM tasks ORDER BY rid DESC LIMIT 1").fetchone()
+    for term in (cpr, cpr[:3], cpr[:6] + "-" + cpr[6:], "9" * 11, name.split()[-1], "e", "ø", "zzz"):
+        for status in (None, "open"):
+            q = InboxQuery(search=term, status=status)
+            assert index.count(q) == inbox.count(store, q) == len(index.select(q)), q

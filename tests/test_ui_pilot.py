@@ -12,9 +12,9 @@ import pytest
 from rich.console import Console
 
 from screens.app import SygesikringApp, make_app, run_app
-from screens.dialogs import FilterDialog, MessageDialog, StoreErrorScreen, TooSmallScreen
+from screens.dialogs import MessageDialog, StoreErrorScreen, TooSmallScreen
 from screens.help import HelpScreen
-from screens.inbox import InboxList, InboxScreen
+from screens.inbox import FilterBar, InboxList, InboxScreen
 from screens.person import PersonScreen
 from sygesikring_tui import i18n, logs
 from tests.conftest import TODAY
@@ -160,10 +160,12 @@ async def test_status_filter_shows_closed_tasks_only(training_store):
         lst = inbox_of(app)
         await pilot.press("f")
         await pilot.pause()
-        assert isinstance(app.screen, FilterDialog)
-        await pilot.press("down", "enter")  # Åben -> Lukket
+        assert isinstance(app.focused, FilterBar)  # the filter line under the search field
+        await pilot.press("down")  # Åben -> Lukket, the list follows at once
         await settle(app, pilot)
         assert lst.total == closed
+        await pilot.press("enter")
+        assert app.focused is lst
         assert all(r["status"] == "closed" for r in visible_rows(lst))
         assert "Status: Lukket" in screen_text(app)
 
@@ -174,7 +176,7 @@ async def test_event_filter_shows_only_tasks_of_that_event(training_store):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         lst = inbox_of(app)
-        await pilot.press("f", "tab", "down", "enter")  # event list: "alle", then the first code
+        await pilot.press("f", "right", "down", "enter")  # event field: "alle", then the first code
         await settle(app, pilot)
         code = codes[0]
         assert lst.query_.event_code == code
@@ -191,7 +193,7 @@ async def test_workaround_filter_none_shows_tasks_without_a_suggestion(training_
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         lst = inbox_of(app)
-        await pilot.press("f", "tab", "tab", "down", "enter")  # workaround list: "alle", "ingen"
+        await pilot.press("f", "right", "right", "down", "enter")  # workaround field: "alle", "ingen"
         await settle(app, pilot)
         assert lst.query_.workaround_id == "none"
         assert lst.total == sql(training_store,

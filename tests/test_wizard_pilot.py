@@ -3,56 +3,20 @@ store state, plus resume after quitting and a rule violation at commit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from conftest import TODAY
 
 from screens.app import make_app
 from screens.wizards.engine import WizardScreen
-from sygesikring_tui.domain.model import PersonState, TaskStatus
+from sygesikring_tui.domain.model import TaskStatus
 from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.domain.wizards import texts
 from sygesikring_tui.domain.wizards.callup import suggest_callup
 from sygesikring_tui.domain.wizards.renumbering import changes_to
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import open_store
-
-SIZE = (80, 24)
-
-
-def find_task(path: Path, code: str, pred: Callable[[PersonState], bool]) -> tuple[str, str]:
-    """(cpr, task id) of the first open ``code`` task whose person satisfies ``pred``."""
-    with open_store(path, create=False) as s:
-        for tid, cpr in s.conn.execute(
-                "SELECT id, cpr FROM tasks WHERE status = 'open' AND event_code = ? ORDER BY rid", (code,)):
-            st = s.load_person(cpr)
-            if pred(st):
-                return cpr, tid
-    raise AssertionError(f"the training store has no open {code} task of that kind")
-
-
-async def open_from_inbox(pilot, cpr: str, task_id: str) -> WizardScreen:
-    """Search the inbox for the CPR number, move to the task, press w."""
-    await pilot.pause()
-    await pilot.press("slash", *cpr, "enter")
-    await pilot.pause()
-    inbox = pilot.app.screen
-    for _ in range(10):
-        if inbox.inbox_list.selected["id"] == task_id:
-            break
-        await pilot.press("down")
-        await pilot.pause()
-    assert inbox.inbox_list.selected["id"] == task_id
-    await pilot.press("w")
-    await pilot.pause()
-    screen = pilot.app.screen
-    assert isinstance(screen, WizardScreen)
-    return screen
-
-
-def text_of(screen, selector: str) -> str:
-    return str(screen.query_one(selector).render())
+from tests.wizard_kit import SIZE, find_task, open_from_inbox, text_of
 
 
 async def test_renumbering_from_inbox_to_committed_store(training_store: Path) -> None:

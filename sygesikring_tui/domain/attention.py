@@ -23,7 +23,7 @@ from datetime import date
 
 from . import rules
 from .cpr import age_on
-from .model import CprEvent, GroupRegistration, PersonState, Provider, RelationKind
+from .model import CprEvent, GroupRegistration, PersonState, Provider
 from .operations import PlannedOp
 
 # Operations after which Sygesikring sends the citizen a letter.
@@ -56,10 +56,9 @@ def parent_closed_doctor_flag(child: PersonState, provider: Provider | None, tod
     """AP3: a closed doctor chosen for a minor because a parent is registered there."""
     if provider is None or provider.open or age_on(child.cpr, today) >= 18:
         return None
-    parent_cprs = {r.other_cpr for r in child.relations
-                   if r.kind in (RelationKind.PARENT, RelationKind.RESIDENCE_PARENT)}
+    parents_of_child = set(rules.parent_cprs(child))
     for parent in parents:
-        if parent.cpr not in parent_cprs:
+        if parent.cpr not in parents_of_child:
             continue
         cur = parent.current_doctor(today)
         if cur is not None and cur.provider_number == provider.provider_number:

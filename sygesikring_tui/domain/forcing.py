@@ -143,10 +143,6 @@ def _return_to_last_gp(f: ForceFacts) -> str | None:
     return None
 
 
-def parent_cprs(state: PersonState) -> list[str]:
-    return list(dict.fromkeys(r.other_cpr for r in state.relations if r.kind in rules.PARENTS))
-
-
 def _turning_15(f: ForceFacts) -> str | None:
     """DOMAIN.md: a child turning 15 choosing a parent's GP."""
     try:
@@ -156,7 +152,7 @@ def _turning_15(f: ForceFacts) -> str | None:
         age = f.effective.year - b.year - ((f.effective.month, f.effective.day) < (b.month, b.day))
     if age != 15:
         return "rule.force.not_15"
-    for c in parent_cprs(f.state):
+    for c in rules.parent_cprs(f.state):
         parent = f.person(c)
         doc = parent.current_doctor(f.effective) if parent else None
         if doc is not None and doc.provider_number == f.provider.provider_number:

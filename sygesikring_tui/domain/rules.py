@@ -26,6 +26,11 @@ DISTANCE_KM_CAPITAL = 5.0
 PARENT_CHILD = frozenset({RelationKind.PARENT, RelationKind.CHILD, RelationKind.RESIDENCE_PARENT,
                           RelationKind.RESIDENCE_CHILD})
 PARENTS = (RelationKind.PARENT, RelationKind.RESIDENCE_PARENT)
+
+
+def parent_cprs(state: PersonState) -> list[str]:
+    """The CPR numbers of a person's parents (either kind of parent relation), once each."""
+    return list(dict.fromkeys(r.other_cpr for r in state.relations if r.kind in PARENTS))
 PARTNER = frozenset({RelationKind.SPOUSE, RelationKind.COHABITANT})
 
 PROVISIONAL_DAYS = 14  # a dispensation choice stands approved this long (2.6.1)

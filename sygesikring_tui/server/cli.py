@@ -1,6 +1,7 @@
 """The ``sygesikring-server`` command.
 
-    sygesikring-server serve [--db URL] [--host 127.0.0.1] [--port 8470]
+    sygesikring-server serve [--db URL] [--host 127.0.0.1] [--port 8470] [--workers N]
+                             [--max-body BYTES] [--access-log] [--log-file FILE]
     sygesikring-server add-desk --municipality CODE --name NAME     (prints the token once)
     sygesikring-server add-feed --name NAME                         (a CPR feed credential)
     sygesikring-server revoke-desk ID
@@ -8,6 +9,7 @@
     sygesikring-server load FILE                                    (JSON lines: persons, providers)
     sygesikring-server replay-events FILE                           (JSON lines or a JSON list)
     sygesikring-server export-training STORE --municipality CODE --out FILE
+    sygesikring-server audit [--cpr CPR] [--desk ID] [--since DATE] [--csv] [--out FILE [--unmasked]]
 
 ``--db`` takes an SQLite file path or ``postgresql://...``; the default is ``server.db`` in
 the user data dir (or ``$SYGESIKRING_SERVER_DB``). The schema is created and migrated at start.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import paths
+from ..logs import mask_text
 
 DEFAULT_PORT = 8470
 
@@ -39,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the HTTP server")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=DEFAULT_PORT)
+    s.add_argument("--workers", type=int, default=1,
+                   help="server processes on this port (all on one database: use PostgreSQL for N > 1)")
+    s.add_argument("--max-body", type=int, default=None,
+                   help="largest request body accepted, in bytes (default 1 MiB; $SYGESIKRING_SERVER_MAX_BODY)")
+    s.add_argument("--access-log", action="store_true",
+                   help="log every request (off by default); CPR numbers in paths are masked")
+    s.add_argument("--log-file", type=Path, default=None,
+                   help="the server's log (default: logs/sygesikring-server.log in the user data dir)")
     a = sub.add_parser("add-desk", help="add a desk; prints its token once")
     a.add_argument("--municipality", type=int, required=True)
     a.add_argument("--name", required=True)
@@ -55,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("store", type=Path)
     ex.add_argument("--municipality", type=int, required=True)
     ex.add_argument("--out", type=Path, required=True)
+    au = sub.add_parser("audit", help="print the audit log (CPR numbers masked unless --unmasked --out FILE)")
+    au.add_argument("--cpr", help="only accesses to this person (the full CPR number)")
+    au.add_argument("--desk", type=int, help="only accesses by this desk id")
+    au.add_argument("--since", help="only accesses from this date or date-time (ISO, UTC) on")
+    au.add_argument("--csv", action="store_true", help="CSV instead of a table")
+    au.add_argument("--out", type=Path, help="write to this file (created 0600) instead of standard output")
+    au.add_argument("--unmasked", action="store_true",
+                    help="full CPR numbers; only into a file (--out), never onto the terminal")
     return ap
 
 
@@ -73,6 +93,88 @@ def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
             except json.JSONDecodeError as exc:
                 raise SystemExit(f"{path}:{n}: not JSON ({exc.msg})") from None
+
+
+def server_log_file() -> Path:
+    folder = paths.user_data_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder / "sygesikring-server.log"
+
+
+class MaskAccessArgs(logging.Filter):
+    """CPR numbers masked in uvicorn's access log records, whose formatter needs the
+    arguments (client, method, path, version, status) kept as a tuple."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(mask_text(a) if isinstance(a, str) else a for a in record.args)
+        record.msg = mask_text(str(record.msg))
+        return True
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """uvicorn's own logging behind the CPR masking filters: its access log prints request
+    paths (``/v1/persons/{cpr}`` carries a CPR number), its error log exception texts."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    cfg = copy.deepcopy(LOGGING_CONFIG)
+    cfg.setdefault("filters", {}).update({
+        "mask_cpr": {"()": "sygesikring_tui.logs.MaskCprFilter"},
+        "mask_access": {"()": "sygesikring_tui.server.cli.MaskAccessArgs"},
+    })
+    for name, handler in cfg["handlers"].items():
+        handler.setdefault("filters", []).append("mask_access" if name == "access" else "mask_cpr")
+    return cfg
+
+
+def serve(args: argparse.Namespace, db: str) -> int:
+    import uvicorn
+
+    from .. import logs
+    from .app import MAX_BODY
+
+    log_file = logs.setup(path=args.log_file or server_log_file())
+    max_body = args.max_body or int(os.environ.get("SYGESIKRING_SERVER_MAX_BODY") or MAX_BODY)
+    # Every worker process builds its app from the environment (uvicorn's factory).
+    os.environ["SYGESIKRING_SERVER_DB"] = db
+    os.environ["SYGESIKRING_SERVER_MAX_BODY"] = str(max_body)
+    os.environ["SYGESIKRING_SERVER_LOG"] = str(log_file)
+    if args.workers > 1 and not db.startswith(("postgresql://", "postgres://")):
+        print("note: several workers on one SQLite file take turns at every write; PostgreSQL scales out",
+              file=sys.stderr)
+    uvicorn.run("sygesikring_tui.server.app:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=max(1, args.workers), log_level="info", access_log=args.access_log,
+                log_config=uvicorn_log_config(), lifespan="off")
+    return 0
+
+
+def audit_command(args: argparse.Namespace, db: str) -> int:
+    from . import audit
+    from .repository import make_engine
+
+    if args.unmasked and not args.out:
+        print("--unmasked writes full CPR numbers only into a file: add --out FILE", file=sys.stderr)
+        return 2
+    if args.since:
+        try:
+            audit.parse_since(args.since)
+        except ValueError:
+            print(f"--since {args.since!r}: not an ISO date or date-time", file=sys.stderr)
+            return 2
+    engine = make_engine(db)
+    try:
+        rows = audit.query(engine, cpr=args.cpr, desk=args.desk, since=args.since)
+    finally:
+        engine.dispose()
+    text = audit.as_csv(rows, args.unmasked) if args.csv else audit.as_table(rows, args.unmasked)
+    if args.out:
+        audit.write_private(args.out, text)
+        print(f"{len(rows)} audit rows written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,14 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         if args.command == "serve":
-            import uvicorn
-
-            from .. import logs
-            from .app import create_app
-
-            logs.setup()
-            uvicorn.run(create_app(storage), host=args.host, port=args.port, log_level="info")
-            return 0
+            storage.close()  # migrated; the workers open their own
+            return serve(args, db)
+        if args.command == "audit":
+            return audit_command(args, db)
         if args.command in ("add-desk", "add-feed"):
             role = "desk" if args.command == "add-desk" else "feed"
             desk, token = storage.add_desk(args.name, getattr(args, "municipality", None), role)

@@ -32,7 +32,8 @@ from ..domain.model import (
     Provider,
     Task,
     TaskStatus,
-    from_json,
+    dumps,
+    loads,
     to_json,
 )
 from ..domain.operations import PlannedOp, RuleContext, Violation
@@ -176,30 +177,15 @@ class Store:
         row = self.conn.execute("SELECT doc, version FROM persons WHERE cpr = ?", (cpr,)).fetchone()
         if row is None:
             return None
-        state = from_json(PersonState, json.loads(row[0]))
+        state = loads(PersonState, row[0])
         tasks = tuple(self._task_from_row(r) for r in self.conn.execute(
             f"SELECT {_TASK_COLS} FROM tasks WHERE cpr = ? ORDER BY due, rid", (cpr,)))
         return replace(state, version=int(row[1]), tasks=tasks)
 
     def save_person(self, state: PersonState) -> None:
         """Write ``state`` (call inside :meth:`transaction`). Tasks are upserted by id."""
-        doc = to_json(replace(state, tasks=()))
         p = state.person
-        self.conn.execute(
-            "INSERT INTO persons(cpr, name, municipality_code, version, doc) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(cpr) DO UPDATE SET name=excluded.name, municipality_code=excluded.municipality_code, "
-            "version=excluded.version, doc=excluded.doc",
-            (p.cpr, p.name, p.address.municipality_code, state.version, json.dumps(doc, ensure_ascii=False)),
-        )
-        if state.tasks:
-            self.conn.executemany(
-                "INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, status, assignee, "
-                "closed_reason, workaround_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET name=excluded.name, search=excluded.search, status=excluded.status, "
-                "assignee=excluded.assignee, closed_reason=excluded.closed_reason, due=excluded.due, "
-                "workaround_id=excluded.workaround_id",
-                [task_row(t, p.name) for t in state.tasks],
-            )
+        write_person_rows(self.conn, [person_row(state)], [task_row(t, p.name) for t in state.tasks])
         # Python's lower(), as in task_row: SQLite's lower() leaves Æ, Ø and Å upper case.
         self.conn.execute("UPDATE tasks SET name = ?, search = ? WHERE cpr = ? AND name != ?",
                           (p.name, f"{p.cpr} {p.name.lower()}", p.cpr, p.name))
@@ -329,6 +315,43 @@ class Store:
 
 
 _TASK_COLS = "id, cpr, event_code, event_id, received, due, status, assignee, closed_reason, workaround_id"
+
+
+# -- the one writer of person and task rows: the desk's commit, the pull, the training build --
+PERSON_UPSERT = (
+    "INSERT INTO persons(cpr, name, municipality_code, version, doc) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT(cpr) DO UPDATE SET name=excluded.name, municipality_code=excluded.municipality_code, "
+    "version=excluded.version, doc=excluded.doc"
+)
+TASK_UPSERT = (
+    "INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, status, assignee, "
+    "closed_reason, workaround_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT(id) DO UPDATE SET name=excluded.name, search=excluded.search, status=excluded.status, "
+    "assignee=excluded.assignee, closed_reason=excluded.closed_reason, due=excluded.due, "
+    "workaround_id=excluded.workaround_id"
+)
+
+
+def write_person_rows(conn: sqlite3.Connection, persons: Iterable[tuple[Any, ...]],
+                      tasks: Iterable[tuple[Any, ...]]) -> None:
+    """Insert or update person rows (:func:`person_row`) and task rows (:func:`task_row`)."""
+    conn.executemany(PERSON_UPSERT, persons)
+    conn.executemany(TASK_UPSERT, tasks)
+
+
+def person_row(state: PersonState, doc: str | None = None) -> tuple[Any, ...]:
+    """The ``persons`` row of ``state``: its document is the state without tasks (those have
+    their own rows), in the model's codec; ``doc`` when the caller has that text already."""
+    p = state.person
+    return (p.cpr, p.name, p.address.municipality_code, state.version,
+            doc if doc is not None else dumps(replace(state, tasks=())))
+
+
+def task_row_of_json(t: dict[str, Any], name: str) -> tuple[Any, ...]:
+    """:func:`task_row` of a task in its JSON form (a pulled task, not decoded)."""
+    return (t["id"], t["cpr"], name, f"{t['cpr']} {name.lower()}", t["event_code"], t.get("event_id"),
+            t["received"], t["due"], t.get("status", "open"), t.get("assignee"), t.get("closed_reason"),
+            t.get("workaround_id"))
 
 
 def task_row(t: Task, name: str) -> tuple[Any, ...]:

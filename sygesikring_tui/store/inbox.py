@@ -91,21 +91,26 @@ class InboxQuery:
     def where(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         args: list[Any] = []
+        s = parse_search(self.search)
+        # With a CPR prefix, "+column" keeps SQLite off the status/event/workaround indexes
+        # (it would walk every open task): the few matching tasks come from tasks_cpr.
+        plus = "+" if s.kind == "cpr" else ""
         if self.status:
-            clauses.append("status = ?")
+            clauses.append(f"{plus}status = ?")
             args.append(self.status)
         if self.event_code:
-            clauses.append("event_code = ?")
+            clauses.append(f"{plus}event_code = ?")
             args.append(self.event_code)
         if self.workaround_id == "none":
-            clauses.append("workaround_id IS NULL")
+            clauses.append(f"{plus}workaround_id IS NULL")
         elif self.workaround_id:
-            clauses.append("workaround_id = ?")
+            clauses.append(f"{plus}workaround_id = ?")
             args.append(self.workaround_id)
-        s = parse_search(self.search)
         if s.kind == "cpr":
-            clauses.append("cpr LIKE ?")  # CPR search is a prefix search (uses digits only)
-            args.append(s.term + "%")
+            # A prefix of the CPR number as a range, so SQLite uses tasks_cpr (LIKE cannot):
+            # "0101" -> "0101" <= cpr < "010:" (':' follows '9').
+            clauses.append("cpr >= ? AND cpr < ?")
+            args += [s.term, s.term[:-1] + chr(ord(s.term[-1]) + 1)]
         elif s.kind == "name":
             clauses.append(_NAME_MATCH)
             args += [s.term, s.folded]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
@@ -118,6 +118,8 @@ class InboxIndex:
         self._default_groups: dict[str, dict[Any, array]] = {}  # default view, by event / workaround
         self._recent: OrderedDict[InboxQuery, array] = OrderedDict()  # backspace = cache hit
         self._names_hit: OrderedDict[str, frozenset[int]] = OrderedDict()  # name term -> name codes
+        self._name_count = array("i")  # per name code: its tasks
+        self._letter_names: dict[str, array] = {}  # character -> the name codes it finds
 
     def __len__(self) -> int:
         return len(self.rid)
@@ -156,6 +158,10 @@ class InboxIndex:
         by_name = {v: c for c, v in enumerate(coders["name"].values)}
         self._low = [low_of[by_name[v]] for v in self.values["name"]]
         self._folded = [fold(s) for s in self._low]
+        counts = array("i", bytes(4 * len(self._low)))
+        for c in self.name:
+            counts[c] += 1
+        self._name_count = counts
         return self
 
     @classmethod
@@ -187,6 +193,14 @@ class InboxIndex:
         search: the first character typed is the one keystroke that must test every row."""
         base = self.by_status("due", False, "open")
         letters_of = [self._letters(low, f) for low, f in zip(self._low, self._folded)]
+        letter_names: dict[str, array] = {}
+        for code, letters in enumerate(letters_of):
+            for c in letters:
+                got = letter_names.get(c)
+                if got is None:
+                    got = letter_names[c] = array("i")
+                got.append(code)
+        self._letter_names = letter_names
         lists: dict[str, array] = {}
         names = self.name
         for i in base:
@@ -303,7 +317,8 @@ class InboxIndex:
         got = self._names_hit.get(s.term)
         if got is not None:
             return got
-        pool: Iterable[int] = range(len(self._low))
+        # The names a one-character search on the term's first letter finds hold every match.
+        pool: Iterable[int] = self._letter_names.get(s.term[0], range(len(self._low)))
         for old, codes in reversed(self._names_hit.items()):
             if parse_search(old).narrows_to(s):
                 pool = codes
@@ -314,6 +329,22 @@ class InboxIndex:
         if len(self._names_hit) > RECENT:
             self._names_hit.popitem(last=False)
         return got
+
+    def count(self, q: InboxQuery) -> int:
+        """How many tasks ``q`` matches; all statuses with a search alone is answered without
+        a pass over the rows (the "nothing found, N hidden by the status filter" note)."""
+        s = parse_search(q.search)
+        if q.status is None and not (q.event_code or q.workaround_id):
+            if s.kind == "cpr":
+                if len(s.term) > 10:
+                    return 0
+                keys = self._cpr_keys()
+                return (bisect_right(keys, int(s.term.ljust(10, "9")))
+                        - bisect_left(keys, int(s.term.ljust(10, "0"))))
+            if s.kind == "name":
+                count = self._name_count
+                return sum(count[c] for c in self._name_codes(s))
+        return len(self.select(q))
 
     def _select(self, q: InboxQuery, previous: tuple[InboxQuery, array] | None) -> array:
         s = parse_search(q.search)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain.model import PersonState, Provider, from_json, to_json
-from .db import Store, _now
+from ..domain.model import PersonState, Provider, dumps, from_json, to_json
+from .db import Store, _now, task_row_of_json, write_person_rows
 
 CURSOR = "cursor"
 TOKEN_READABLE = "token_readable"  # "1" when the launch found the token file readable by others
@@ -107,18 +107,6 @@ def status(store: Store, now: datetime | None = None) -> SyncStatus:
 # "name", "doc": <the state without tasks, as JSON text: stored as is>, "tasks": [...]}; a
 # person who left the desk's municipality as {"kind": "removal", "cpr", "version"}. A whole
 # state in the domain codec (an answer's "state", an old held row) is turned into a record.
-_PERSON_UPSERT = (
-    "INSERT INTO persons(cpr, name, municipality_code, version, doc) VALUES (?, ?, ?, ?, ?) "
-    "ON CONFLICT(cpr) DO UPDATE SET name=excluded.name, municipality_code=excluded.municipality_code, "
-    "version=excluded.version, doc=excluded.doc"
-)
-_TASK_UPSERT = (
-    "INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, status, assignee, "
-    "closed_reason, workaround_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(id) DO UPDATE SET name=excluded.name, search=excluded.search, status=excluded.status, "
-    "assignee=excluded.assignee, closed_reason=excluded.closed_reason, due=excluded.due, "
-    "workaround_id=excluded.workaround_id"
-)
 
 
 def doc_record(doc: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +117,7 @@ def doc_record(doc: dict[str, Any]) -> dict[str, Any]:
     p = d["person"]
     return {"kind": "person", "cpr": p["cpr"], "version": int(d.get("version", 0)),
             "municipality": int(p["address"]["municipality_code"]), "name": p["name"],
-            "doc": json.dumps(d, ensure_ascii=False), "tasks": tasks}
+            "doc": dumps(d), "tasks": tasks}
 
 
 def _as_record(item: dict[str, Any]) -> dict[str, Any]:
@@ -147,16 +135,11 @@ def _write_records(store: Store, recs: Sequence[dict[str, Any]], known: set[str]
         cpr = r["cpr"]
         prow.append((cpr, name, int(r["municipality"]), int(r["version"]), r["doc"]))
         low = name.lower()
-        for t in r["tasks"]:
-            trow.append((t["id"], t["cpr"], name, f"{t['cpr']} {low}", t["event_code"], t.get("event_id"),
-                         t["received"], t["due"], t.get("status", "open"), t.get("assignee"),
-                         t.get("closed_reason"), t.get("workaround_id")))
+        trow.extend(task_row_of_json(t, name) for t in r["tasks"])
         if cpr in known:
             # Python's lower(), as in store.db.task_row: SQLite's lower() leaves Æ, Ø and Å.
             names.append((name, f"{cpr} {low}", cpr, name))
-    store.conn.executemany(_PERSON_UPSERT, prow)
-    if trow:
-        store.conn.executemany(_TASK_UPSERT, trow)
+    write_person_rows(store.conn, prow, trow)
     if names:
         store.conn.executemany("UPDATE tasks SET name = ?, search = ? WHERE cpr = ? AND name != ?", names)
 

@@ -9,6 +9,7 @@ import random
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -201,3 +202,56 @@ def server_docs(storage: Storage) -> dict[str, dict]:
 
 def desk_docs(store, cprs) -> dict[str, dict]:
     return {c: _norm(store.load_person(c)) for c in cprs}
+
+
+class ServerProcess:
+    """``sygesikring-server serve`` as deployed: its own process on 127.0.0.1:<free port>,
+    its standard output and error captured to files, its log file in ``home``."""
+
+    def __init__(self, db: str, home: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        self.port = _free_port()
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.stdout_path = self.home / f"stdout-{self.port}.txt"
+        self.stderr_path = self.home / f"stderr-{self.port}.txt"
+        self.args = [sys.executable, "-m", "sygesikring_tui.server.cli", "--db", db, "serve",
+                     "--port", str(self.port), *extra]
+        self.env = {**os.environ, "SYGESIKRING_HOME": str(self.home), **(env or {})}
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "logs" / "sygesikring-server.log"
+
+    def start(self) -> ServerProcess:
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.proc = subprocess.Popen(self.args, stdout=out, stderr=err, env=self.env)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(self.url + "/health", timeout=2).raise_for_status()
+                return self
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("server did not start:\n" + self.output()) from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def output(self) -> str:
+        """Everything the process printed, and its log file."""
+        parts = [p.read_text(encoding="utf-8", errors="replace")
+                 for p in (self.stdout_path, self.stderr_path, self.log_file) if p.exists()]
+        return "\n".join(parts)

@@ -25,17 +25,13 @@ def test_a_write_that_fails_after_the_person_rows_leaves_nothing_in_the_cache(db
         storage.load(load_records([p]))
         token = storage.add_desk("d", 751)[1]
         desk = storage.desk_for_token(token)
-        real = Storage._many
+        def failing(conn, rows):
+            raise RuntimeError("injected: the database failed mid-write")
 
-        def failing(self, conn, sql, rows):
-            if sql.startswith("INSERT INTO ops"):
-                raise RuntimeError("injected: the database failed mid-write")
-            return real(self, conn, sql, rows)
-
-        monkeypatch.setattr(Storage, "_many", failing)
+        monkeypatch.setattr(storage.repo, "add_ops", failing)  # after the person rows are written
         with pytest.raises(RuntimeError):
             storage.push(desk, [_note(p.cpr, p.version, "lost with the transaction")])
-        monkeypatch.setattr(Storage, "_many", real)
+        monkeypatch.undo()
         assert storage.all_persons()[p.cpr].version == p.version
         # Another server process writes the same version number with other content ...
         other = Storage(db_url)
@@ -63,7 +59,7 @@ def test_two_server_processes_on_one_database_never_decide_on_a_stale_cached_sta
         token = one.add_desk("d", 751)[1]
         d1, d2 = one.desk_for_token(token), two.desk_for_token(token)
         assert one.push(d1, [_note(p.cpr, p.version, "first")])[0]["status"] == "applied"  # one caches v2
-        assert one.cache_hits + one.cache_misses > 0
+        assert one.cache.hits + one.cache.misses > 0
         assert two.push(d2, [_note(p.cpr, p.version + 1, "second")])[0]["status"] == "applied"  # v3
         stale = one.push(d1, [_note(p.cpr, p.version + 1, "on the stale version")])[0]
         assert stale["status"] == "conflict" and stale["version"] == p.version + 2
@@ -78,16 +74,16 @@ def test_two_server_processes_on_one_database_never_decide_on_a_stale_cached_sta
 def test_the_cache_is_bounded(tmp_path):
     storage = Storage(str(tmp_path / "s.db"))
     try:
-        storage.cache_size = 3
+        storage.cache.size = 3
         people = [make_person(random.Random(10 + i)) for i in range(6)]
         storage.load(load_records(people))
         desk = storage.desk_for_token(storage.add_desk("d", 751)[1])
         storage.push(desk, [_note(p.cpr, p.version) for p in people])
-        assert len(storage._cache) == 3
-        hits = storage.cache_hits
+        assert len(storage.cache.entries) == 3
+        hits = storage.cache.hits
         storage.push(desk, [_note(people[-1].cpr, people[-1].version + 1)])  # recent: cached
-        assert storage.cache_hits == hits + 1
+        assert storage.cache.hits == hits + 1
         storage.push(desk, [_note(people[0].cpr, people[0].version + 1)])  # evicted: read again
-        assert storage.cache_hits == hits + 1
+        assert storage.cache.hits == hits + 1
     finally:
         storage.close()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from .. import rules
 from ..cpr import age_on
-from ..model import RelationKind
 from . import texts
 from .base import Draft, Field, FieldError, Msg, Option, Step, Wizard, WizardContext
 from .child_free_choice import (
@@ -31,16 +31,14 @@ from .force_step import (
     force_step,
     note_field,
     provider_field,
-    related_parents,
     today_iso,
 )
-from .texts import CHILD_HOME_CLOSE, CHILD_HOME_FEE_REASON, note_child_home
-from .texts import c
+from .texts import CHILD_HOME_CLOSE, CHILD_HOME_FEE_REASON, c, note_child_home
 
 
 def _parent_options(draft: Draft, ctx: WizardContext) -> list[Option]:
     out: dict[str, Option] = {}
-    for r in ctx.state.relations_of(RelationKind.PARENT, RelationKind.RESIDENCE_PARENT):
+    for r in ctx.state.relations_of(*rules.PARENTS):
         out.setdefault(r.other_cpr, Option(r.other_cpr, Msg("wizard.events.opt.parent", {
             "name": r.other_name, "cpr": c(r.other_cpr)})))
     return list(out.values())
@@ -111,5 +109,5 @@ CHILD_HOME = Wizard(
         Step("note", "wizard.events.step.note", (note_field(),), evidence=_home_note_evidence),
     ),
     plan_fn=plan_child_home,
-    related=related_parents,
+    related=rules.parent_cprs,
 )

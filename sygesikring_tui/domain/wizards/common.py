@@ -234,20 +234,13 @@ def start_attention(wizard, ctx: WizardContext) -> list[Msg]:
     return [Msg(flag.code, {**flag.params, "date": d(date.fromisoformat(str(flag.params["date"])))}, "warning")]
 
 
-def parent_cprs(state: PersonState) -> list[str]:
-    """The CPR numbers of a person's parents (AP3 needs the parents' doctors)."""
-    from ..model import RelationKind
-
-    return [r.other_cpr for r in state.relations if r.kind in (RelationKind.PARENT, RelationKind.RESIDENCE_PARENT)]
-
-
 def plan_parent_cprs(planned, states) -> list[str]:
     """The parents to load for the AP3 check of ``planned``'s doctor choices."""
     out: list[str] = []
     for p in planned:
         st = states.get(p.cpr)
         if p.kind == "doctor_choice" and st is not None:
-            out += [c for c in parent_cprs(st) if c not in out]
+            out += [c for c in rules.parent_cprs(st) if c not in out]
     return out
 
 

@@ -134,9 +134,9 @@ def validate_doctor(draft: Draft, ctx: WizardContext, candidates: Sequence[dc.Ch
     errs = dc.validate("provider", draft, ctx, candidates[-1])
     if errs:
         return errs
-    g = ctx.state.current_group(effective)
-    if g is None or g.group != 1:
-        return [FieldError("provider", "rule.choice_needs_group1", {"group": g.group if g else "-"})]
+    no_group1 = rules.group1_problem(ctx.state, effective)
+    if no_group1 is not None:
+        return [FieldError("provider", *no_group1)]
     cur = ctx.state.current_doctor(effective)
     p = chosen_provider(draft, ctx)
     if cur is not None and p is not None and cur.provider_number == p.provider_number:
@@ -166,10 +166,6 @@ def note_field() -> Field:
 
 def parents_of(state: PersonState, *kinds: RelationKind) -> list[str]:
     return list(dict.fromkeys(r.other_cpr for r in state.relations if r.kind in kinds))
-
-
-def related_parents(state: PersonState) -> list[str]:
-    return parents_of(state, RelationKind.RESIDENCE_PARENT, RelationKind.PARENT)
 
 
 def chosen_parent(draft: Draft, ctx: WizardContext) -> PersonState | None:
