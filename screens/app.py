@@ -29,7 +29,9 @@ from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette, Hit, Hits
 from textual.screen import ModalScreen, Screen
+from textual.system_commands import SystemCommandsProvider
 
 from sygesikring_tui import i18n
 from sygesikring_tui.catalogue import Catalogue, load_catalogue
@@ -62,7 +64,24 @@ def log_file() -> str:
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.FileHandler) and any(isinstance(f, MaskCprFilter) for f in handler.filters):
             return handler.baseFilename
-    return "-"
+    from sygesikring_tui.logs import log_path
+
+    return str(log_path())  # where logs.setup writes (never a bare placeholder in the message)
+
+
+class DeskCommands(SystemCommandsProvider):
+    """The palette's commands (:meth:`SygesikringApp.get_system_commands`); a search that
+    matches none of them says so in the UI language (one inert line) instead of Textual's
+    English "No matches found"."""
+
+    async def search(self, query: str) -> Hits:
+        found = False
+        async for hit in super().search(query):
+            found = True
+            yield hit
+        if not found and query.strip():
+            yield Hit(1.0, t("palette.no_match", query=query.strip()), lambda: None, text=query,
+                      help=t("palette.no_match.help"))
 
 
 class SygesikringApp(Guarded, App[int]):
@@ -70,10 +89,11 @@ class SygesikringApp(Guarded, App[int]):
 
     CSS_PATH = "styles.tcss"
     TITLE = "Sygesikring"
+    COMMANDS = {DeskCommands}
     BINDINGS = [
         Binding("f1", "help", show=False, id="help"),
         Binding("ctrl+q", "quit", show=False, priority=True, id="quit"),
-        Binding("ctrl+l", "toggle_language", show=False, id="language"),
+        Binding("ctrl+l", "toggle_language", show=False, priority=True, id="language"),
     ]
 
     def __init__(self, store_path: Path | str, *, today: date | None = None, lang: str | None = None,
@@ -126,7 +146,8 @@ class SygesikringApp(Guarded, App[int]):
     # -- screens -----------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
         if self.store_error is not None:
-            return StoreErrorScreen(store_error_message(self.store_error))
+            error = self.store_error
+            return StoreErrorScreen(lambda: store_error_message(error))
         from .inbox import InboxScreen
 
         return InboxScreen()
@@ -320,7 +341,7 @@ class SygesikringApp(Guarded, App[int]):
                   exc_info=(type(exc), exc, exc.__traceback__))
         try:
             if not isinstance(self.screen, MessageDialog):
-                self.push_screen(MessageDialog(t("error.title"), t("error.unexpected", log=log_file())))
+                self.push_screen(MessageDialog(lambda: t("error.title"), lambda: t("error.unexpected", log=log_file())))
         except Exception:  # noqa: BLE001 - never let reporting raise
             log.exception("could not show the error message")
 
@@ -350,8 +371,15 @@ class SygesikringApp(Guarded, App[int]):
             return
         if isinstance(screen, TooSmallScreen):
             return
-        title = t(getattr(screen, "TITLE_KEY", None) or help_key_for(screen) + ".title")
-        self.push_screen(HelpScreen(title, help_text_for(screen)))
+        def texts() -> tuple[str, str]:
+            return t(getattr(screen, "TITLE_KEY", None) or help_key_for(screen) + ".title"), help_text_for(screen)
+
+        self.push_screen(HelpScreen(*texts(), texts=texts))
+
+    def action_command_palette(self) -> None:
+        """The command palette, its placeholder in the UI language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=t("palette.placeholder")))
 
     def action_toggle_language(self) -> None:
         self.set_language("en" if i18n.language() == "da" else "da")
@@ -361,6 +389,13 @@ class SygesikringApp(Guarded, App[int]):
         self.title = self._title()
         for screen in self.screen_stack:
             refresh_all_texts(screen)
+        if isinstance(self.screen, CommandPalette):
+            # The palette's list was read in the old language: open it afresh in the new one.
+            async def reopen() -> None:
+                await self.pop_screen()
+                self.action_command_palette()
+
+            self.call_later(reopen)
         self.notify(t("ui.language_set"), timeout=2)
 
     def action_open_inbox(self) -> None:

@@ -3,6 +3,7 @@ note (dropping a refused sync operation). (The inbox's filter is edited in place
 
 from __future__ import annotations
 
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +14,14 @@ from textual.widgets import Input, Label, Static
 from sygesikring_tui.i18n import t
 
 from .widgets import AppHeader, Guarded, KeyBar, training_tag
+
+# A dialog's text: fixed, or a function that says it in the language of the moment (called
+# again by ``refresh_texts`` when ctrl+l switches the language).
+Words = str | Callable[[], str]
+
+
+def words(value: Words) -> str:
+    return value() if callable(value) else value
 
 
 class MessageDialog(Guarded, ModalScreen[None]):
@@ -32,16 +41,21 @@ class MessageDialog(Guarded, ModalScreen[None]):
         Binding("escape", "close", show=False),
     ]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: Words, text: Words) -> None:
         super().__init__()
         self._title = title
         self._text = text
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self._title}{training_tag(self.app)}", id="msg-title")
-            yield Static(self._text, id="msg-text")
+            yield Label(f"{words(self._title)}{training_tag(self.app)}", id="msg-title")
+            yield Static(words(self._text), id="msg-text")
             yield Label(t("ui.press_enter_to_close"), id="msg-keys")
+
+    def refresh_texts(self) -> None:
+        self.query_one("#msg-title", Label).update(f"{words(self._title)}{training_tag(self.app)}")
+        self.query_one("#msg-text", Static).update(words(self._text))
+        self.query_one("#msg-keys", Label).update(t("ui.press_enter_to_close"))
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -57,9 +71,13 @@ class StoreErrorScreen(Guarded, Screen[None]):
     """
     BINDINGS = [Binding("q", "app.quit", show=False), Binding("escape", "app.quit", show=False)]
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: Words) -> None:
         super().__init__()
-        self.message = message
+        self._message = message
+
+    @property
+    def message(self) -> str:
+        return words(self._message)
 
     def compose(self) -> ComposeResult:
         yield AppHeader("store_error.title")
@@ -67,6 +85,10 @@ class StoreErrorScreen(Guarded, Screen[None]):
             yield Label(t("store_error.title"), id="store-error-title")
             yield Static(self.message, id="store-error-text")
         yield KeyBar([("q", "ui.quit"), ("F1", "ui.help")])
+
+    def refresh_texts(self) -> None:
+        self.query_one("#store-error-title", Label).update(t("store_error.title"))
+        self.query_one("#store-error-text", Static).update(self.message)
 
 
 class TooSmallScreen(Screen[None]):
@@ -107,18 +129,27 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
     """
     BINDINGS = [Binding("escape", "cancel", show=False)]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: Words, text: Words) -> None:
         super().__init__()
         self._title = title
         self._text = text
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self._title}{training_tag(self.app)}", id="note-title")
-            yield Static(self._text, id="note-text")
+            yield Label(f"{words(self._title)}{training_tag(self.app)}", id="note-title")
+            yield Static(words(self._text), id="note-text")
             yield Input(placeholder=t("sync.drop.placeholder"), id="note-input")
             yield Static("", id="note-error")
             yield Label(t("sync.drop.keys"), id="note-keys")
+
+    def refresh_texts(self) -> None:
+        self.query_one("#note-title", Label).update(f"{words(self._title)}{training_tag(self.app)}")
+        self.query_one("#note-text", Static).update(words(self._text))
+        self.query_one("#note-input", Input).placeholder = t("sync.drop.placeholder")
+        self.query_one("#note-keys", Label).update(t("sync.drop.keys"))
+        error = self.query_one("#note-error", Static)
+        if str(error.render()).strip():
+            error.update(t("sync.drop.note_required"))
 
     def on_mount(self) -> None:
         self.query_one("#note-input", Input).focus()

@@ -3,6 +3,8 @@ key); a screen without one gets the general help."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -50,10 +52,12 @@ class HelpScreen(Guarded, ModalScreen[None]):
         Binding("k,up", "scroll_up", show=False),
     ]
 
-    def __init__(self, title: str, text: str) -> None:
+    def __init__(self, title: str, text: str, *, texts: Callable[[], tuple[str, str]] | None = None) -> None:
+        """``texts`` (optional) gives (title, text) again in the language of the moment."""
         super().__init__()
         self._title = title
         self._text = text
+        self._texts = texts
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -61,6 +65,13 @@ class HelpScreen(Guarded, ModalScreen[None]):
             with VerticalScroll(id="help-scroll"):
                 yield Static(self._text, id="help-text", markup=False)
             yield Label(t("help.close_keys"), id="help-keys")
+
+    def refresh_texts(self) -> None:
+        if self._texts is not None:
+            self._title, self._text = self._texts()
+        self.query_one("#help-title", Label).update(f"{t('help.title')}: {self._title}{training_tag(self.app)}")
+        self.query_one("#help-text", Static).update(self._text)
+        self.query_one("#help-keys", Label).update(t("help.close_keys"))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from sygesikring_tui import i18n
 from sygesikring_tui.domain.model import CPR_STATUS, GROUPS, PersonState, Sex
+from sygesikring_tui.fmt import free_reason, history_text, timestamp_text
 from sygesikring_tui.i18n import t
 
 from .sync_view import SyncStatusLine
@@ -217,7 +218,8 @@ class PersonScreen(Guarded, Screen[None]):
             (t("person.address"), f"{p.address.street}, {p.address.postcode} {p.address.city}"),
             (t("person.municipality"), muni_text),
             (t("person.supplementary"), p.supplementary_address or t("person.none")),
-            (t("person.cpr_status"), f"{p.cpr_status} {t_or(f'cpr_status.{status_name}', status_name)}"),
+            (t("person.cpr_status"), t("person.cpr_status_value", status=t_or(f"cpr_status.{status_name}",
+                                                                           t("cpr_status.other")), code=p.cpr_status)),
             (t("person.luna"), t("person.luna_known") if p.luna_known else t("person.luna_unknown")),
         ]
         if p.name_changed_on:
@@ -294,7 +296,9 @@ class PersonScreen(Guarded, Screen[None]):
     def _fee(fee: Any) -> str:
         if fee.paid:
             return t("person.fee_paid", amount=fee.amount) + (f" ({fee.reason})" if fee.reason else "")
-        return t("person.fee_free", reason=t_or(f"fee_reason.{fee.reason}", fee.reason) if fee.reason else "–")
+        if not fee.reason:
+            return t("person.fee_free_plain")
+        return t("person.fee_free", reason=free_reason(t_or(f"fee_reason.{fee.reason}", fee.reason)))
 
     def _cards(self) -> RenderableType:
         st = self.state
@@ -314,13 +318,13 @@ class PersonScreen(Guarded, Screen[None]):
         if st.notes:
             notes = _table(t("person.created"), t("person.author"), t("person.text"))
             for n in sorted(st.notes, key=lambda n: n.created, reverse=True):
-                notes.add_row(n.created[:16].replace("T", " "), n.author, n.text)
+                notes.add_row(timestamp_text(n.created), n.author, n.text)
         fus = None
         if st.followups:
             fus = _table(t("person.created"), t("person.text"), t("person.due"), t("person.done"))
             for f in sorted(st.followups, key=lambda f: (f.done is not None, f.due or date.max)):
-                fus.add_row(f.created[:10], f.text, fmt_date(f.due),
-                            f.done[:10] if f.done else t("person.followup_open"))
+                fus.add_row(fmt_date(f.created[:10]), f.text, fmt_date(f.due),
+                            fmt_date(f.done[:10]) if f.done else t("person.followup_open"))
         return Group(_section(t("person.followups"), fus), _section(t("person.notes"), notes))
 
     def _tasks(self) -> RenderableType:
@@ -353,9 +357,10 @@ class PersonScreen(Guarded, Screen[None]):
         assert st is not None
         hist = None
         if st.history:
-            hist = _table(t("person.at"), t("person.action"), t("person.detail"))
+            hist = _table(t("person.at"), t("person.action"))
+            cat = self.sapp.catalogue
             for h in sorted(st.history, key=lambda h: h.at, reverse=True):
-                hist.add_row(h.at[:16].replace("T", " "), t_or(f"action.{h.action}", h.action), h.detail)
+                hist.add_row(timestamp_text(h.at), history_text(h, st, cat.event_name))
         return _section(t("person.history"), hist)
 
     def _render_wizards(self) -> None:

@@ -189,7 +189,8 @@ class ConflictLine(Static):
         n_rej = st.rejected if st else 0
         self.display = bool(n_conf or n_rej)
         if self.display:
-            self.update(t("sync.inbox_line", conflicts=n_conf, rejected=n_rej), layout=False)
+            counts = [t(key, n=n) for key, n in (("sync.conflicts_n", n_conf), ("sync.rejected_n", n_rej)) if n]
+            self.update(t("sync.inbox_line", counts=", ".join(counts)), layout=False)
 
 
 # -- both versions in words -------------------------------------------------------------------
@@ -384,7 +385,8 @@ class ConflictScreen(Guarded, Screen[None]):
         for i, item in enumerate(self.items):
             ol.add_option(Option(item_label(item, self.sapp.catalogue), id=str(i)))
         empty = not self.items
-        self.query_one("#conflict-empty", Static).update(t("sync.screen.empty") if empty else "")
+        key = "sync.screen.empty_training" if getattr(self.sapp, "is_training", False) else "sync.screen.empty"
+        self.query_one("#conflict-empty", Static).update(t(key) if empty else "")
         self.query_one("#conflict-empty", Static).display = empty
         ol.display = not empty
         if self.items:
@@ -430,7 +432,8 @@ class ConflictScreen(Guarded, Screen[None]):
                 self.sapp.drop_conflict(item, note)
                 self.load()
 
-        self.app.push_screen(NoteDialog(t("sync.drop.title"), t("sync.drop.prompt", op=operation_text(item))), done)
+        self.app.push_screen(NoteDialog(lambda: t("sync.drop.title"),
+                                          lambda: t("sync.drop.prompt", op=operation_text(item))), done)
 
 
 def wizard_for(item: ConflictItem, app: Any) -> tuple[str | None, str | None]:

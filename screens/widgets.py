@@ -15,6 +15,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from sygesikring_tui.domain.cpr import format_cpr
+from sygesikring_tui.fmt import date_text
 from sygesikring_tui.i18n import t
 
 if TYPE_CHECKING:
@@ -45,15 +46,8 @@ class Guarded:
 
 
 def fmt_date(value: date | str | None) -> str:
-    """A date as DD-MM-ÅÅÅÅ (Danish order); empty for None."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value
-    return value.strftime("%d-%m-%Y")
+    """A date as DD-MM-ÅÅÅÅ (Danish order); empty for None (sygesikring_tui.fmt)."""
+    return date_text(value)
 
 
 def fmt_cpr(value: str | None) -> str:

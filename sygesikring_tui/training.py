@@ -316,7 +316,9 @@ class _Gen:
         last = last or self.pick(self.names["last"])
         name = f"{self.first_name(sex)} {last}"
         if r.random() < 0.15:
-            name = f"{self.first_name(sex)} {name}"
+            middle = self.first_name(sex)
+            if not name.startswith(f"{middle} "):  # never "Erik Erik Rasmussen"
+                name = f"{middle} {name}"
         m = m or self.muni()
         address = address or self.address(m)
         p = _P(c, name, born, sex, address)
@@ -899,6 +901,17 @@ class _Gen:
     # -- freeze ---------------------------------------------------------------------------
     def freeze(self, p: _P) -> PersonState:
         names = self.persons
+        doctors, cards = list(p.doctors), list(p.cards)
+        for bad in [d for d in doctors if d.end is not None and d.end < d.effective]:
+            # A change of doctor drawn after the line of doctors had ended (e.g. in prison):
+            # it took place halfway between the choice before it and that end instead.
+            prev = next((d for d in doctors if d.end == bad.effective and d is not bad), None)
+            start = prev.effective if prev else bad.end
+            on = start + (bad.end - start) / 2
+            doctors = [dataclasses.replace(d, effective=on) if d is bad else
+                       dataclasses.replace(d, end=on) if d is prev else d for d in doctors]
+            cards = [dataclasses.replace(c, ordered_on=on)
+                     if c.ordered_on == bad.effective and c.reason == f"Lægevalg: {bad.reason}" else c for c in cards]
         person = Person(p.cpr, p.name, p.birth, p.sex, p.address, p.cpr_status, p.luna_known,
                         p.supplementary_address, p.name_changed_on, p.married_on)
         return PersonState(
@@ -907,8 +920,8 @@ class _Gen:
             addresses=tuple(sorted(p.addresses, key=lambda a: a.start)),
             cpr_changes=tuple(p.cpr_changes),
             groups=tuple(sorted(p.groups, key=lambda g: g.effective)),
-            doctors=tuple(sorted(p.doctors, key=lambda d: d.effective)),
-            cards=tuple(p.cards),
+            doctors=tuple(sorted(doctors, key=lambda d: d.effective)),
+            cards=tuple(cards),
             events=tuple(sorted(p.events, key=lambda e: (e.received, e.id))),
             notes=tuple(p.notes),
             training=True,

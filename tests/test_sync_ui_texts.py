@@ -109,7 +109,7 @@ async def test_a_rejected_operation_is_listed_with_its_rule_reason_translated(tm
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.sync_status.rejected == 1
-        assert "1 afvist(e)" in str(app.screen.query_one("#conflict-line").render())
+        assert str(app.screen.query_one("#conflict-line").render()) == "! Serveren udførte ikke alt: 1 afvist. Tast c"
         await pilot.press("c")
         await pilot.pause()
         screen = app.screen
@@ -125,6 +125,22 @@ async def test_a_rejected_operation_is_listed_with_its_rule_reason_translated(tm
         await pilot.pause()
         assert screen.items == [] and app.sync_status.rejected == 0
         assert sync.status(app.store).rejected == 0
+
+
+def test_the_inbox_conflict_line_names_only_what_there_is_in_the_right_plural(monkeypatch):
+    from types import SimpleNamespace
+
+    from screens.sync_view import ConflictLine
+
+    line = ConflictLine()
+    shown: list[str] = []
+    monkeypatch.setattr(ConflictLine, "update", lambda self, text, layout=True: shown.append(str(text)))
+    for conflicts, rejected in ((1, 0), (2, 1), (0, 3)):
+        monkeypatch.setattr(ConflictLine, "app", SimpleNamespace(sync_status=st(conflicts=conflicts, rejected=rejected)))
+        line.refresh_texts()
+    assert shown == ["! Serveren udførte ikke alt: 1 konflikt. Tast c",
+                     "! Serveren udførte ikke alt: 2 konflikter, 1 afvist. Tast c",
+                     "! Serveren udførte ikke alt: 3 afviste. Tast c"]
 
 
 def test_server_errors_and_a_readable_token_file_always_show():

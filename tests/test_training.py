@@ -473,3 +473,15 @@ def test_a_sharded_build_is_the_same_with_or_without_worker_processes(tmp_path, 
         assert store.conn.execute("SELECT count(*) FROM tasks").fetchone()[0] == tasks
         ids = store.conn.execute("SELECT count(DISTINCT id) FROM tasks").fetchone()[0]
     assert ids == tasks
+
+
+def test_no_doctor_choice_ends_before_it_starts_and_no_name_repeats_a_first_name(training_template):
+    from sygesikring_tui.store import open_store
+
+    with open_store(training_template, create=False) as s:
+        cprs = [c for (c,) in s.conn.execute("SELECT cpr FROM persons")]
+        for cpr in cprs:
+            st = s.load_person(cpr)
+            assert all(d.end is None or d.end >= d.effective for d in st.doctors), cpr[:6]
+            words = st.person.name.split()
+            assert len(words) < 2 or words[0] != words[1], st.person.name

@@ -38,12 +38,16 @@ def ctx_for(store: Store, wizard: Wizard, cpr: str, task_id: str | None, *, fee:
     return WizardContext(today, cpr, task_id, states, store.providers(), fee)
 
 
-def walk(wizard: Wizard, ctx: WizardContext, answers: dict[str, str]) -> dict[str, str]:
+def walk(wizard: Wizard, ctx: WizardContext, answers: dict[str, str],
+         visited: list[tuple[int, dict[str, str]]] | None = None) -> dict[str, str]:
     """Go through the active steps as the screen does: defaults, the caseworker's answers,
-    validation of each step (which must pass)."""
+    validation of each step (which must pass). ``visited`` collects (step index, draft as the
+    step is shown) for every step passed through."""
     draft: dict[str, str] = {}
     i = wizard.active_steps(draft, ctx)[0]
     while i is not None:
+        if visited is not None:
+            visited.append((i, wizard.fill_defaults(wizard.steps[i], draft, ctx)))
         step = wizard.steps[i]
         draft = wizard.fill_defaults(step, draft, ctx)
         draft.update({k: v for k, v in answers.items() if k in {f.id for f in step.fields}})

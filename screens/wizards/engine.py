@@ -15,6 +15,7 @@ marked "> ", warnings start with "! ", an operation that breaks a rule with "FEJ
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import logging
 from datetime import date
@@ -24,7 +25,7 @@ from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -47,6 +48,7 @@ from sygesikring_tui.domain.wizards.common import (
     review_attention,
     start_attention,
 )
+from sygesikring_tui.fmt import field_date
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store.db import RuleViolation, StoreError
 
@@ -359,13 +361,27 @@ class WizardScreen(Screen[str | None]):
     WizardScreen TextArea { height: 5; background: $boost; }
     """
 
+    # Descriptions are translation keys: active_bindings gives the footer their text in the
+    # language of the moment (ctrl+l switches it on an open wizard too).
     BINDINGS = [
-        Binding("ctrl+n", "next", t("wizard.engine.next"), priority=True),
-        Binding("ctrl+b", "back", t("wizard.engine.back"), priority=True),
-        Binding("ctrl+s", "commit", t("wizard.engine.commit"), priority=True),
-        Binding("escape", "close", t("wizard.engine.close")),
-        Binding("f1", "help", t("wizard.engine.help"), priority=True),
+        Binding("ctrl+n", "next", "wizard.engine.next", priority=True),
+        Binding("ctrl+b", "back", "wizard.engine.back", priority=True),
+        Binding("ctrl+s", "commit", "wizard.engine.commit", priority=True),
+        Binding("escape", "close", "wizard.engine.close"),
+        Binding("f1", "help", "wizard.engine.help", priority=True),
     ]
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        out = {}
+        for key, active in super().active_bindings.items():
+            b = active.binding
+            if b.description.startswith("wizard.engine."):
+                active = active._replace(binding=dataclasses.replace(b, description=t(b.description)))
+            elif b.action in ("command_palette", "app.command_palette"):  # Textual's own "palette"
+                active = active._replace(binding=dataclasses.replace(b, description=t("ui.palette")))
+            out[key] = active
+        return out
 
     def __init__(self, wizard: Wizard, case: Case, *, resumed: bool = False) -> None:
         super().__init__()
@@ -435,6 +451,24 @@ class WizardScreen(Screen[str | None]):
         await self._show_step()
         if self.resumed:
             self.notify(t("wizard.engine.resumed", n=self._position()[0]))
+
+    def refresh_texts(self) -> None:
+        """ctrl+l: the footer, the header and the step (or review) again in the new language;
+        what is typed and ticked stays."""
+        self.refresh_bindings()
+        if self.ctx is None or not self.is_mounted:
+            return
+        self._collect()
+        ticked = {tid: any(n.value for n in self.query(f"#{tid}").results(Toggle)) for tid in self._acks}
+
+        async def again() -> None:
+            self._start_attention()
+            await self._show_step()
+            for tid, value in ticked.items():
+                for node in self.query(f"#{tid}").results(Toggle):
+                    node.value = value
+
+        self.call_later(again)
 
     def _start_attention(self) -> None:
         """Attention point 1 at the start of a wizard with a doctor choice: shown on every step."""
@@ -521,8 +555,8 @@ class WizardScreen(Screen[str | None]):
                 elif f.kind == "text" and f.id.endswith("note"):
                     w = TextArea(value, id=f"fld-{f.id}", soft_wrap=True, compact=True, show_line_numbers=False)
                 else:
-                    w = Input(value=value, id=f"fld-{f.id}", compact=True,
-                              placeholder=t("wizard.hint.date") if f.kind == "date" else "")
+                    w = Input(value=field_date(value) if f.kind == "date" else value, id=f"fld-{f.id}",
+                              compact=True, placeholder=t("wizard.hint.date") if f.kind == "date" else "")
             widgets.append(w)
             if f.hint:
                 widgets.append(Static(t(f.hint), classes="wiz-hint", markup=False))
@@ -679,9 +713,9 @@ class WizardScreen(Screen[str | None]):
             return [Static(lines, classes="wiz-evidence")]
         try:
             planned = self.wizard.plan(self.draft, self.ctx.states, self.ctx)
-        except Exception as exc:  # noqa: BLE001 - a draft the plan cannot read
+        except Exception:  # noqa: BLE001 - a draft the plan cannot read
             log.exception("wizard %s could not plan case %s", self.wizard.key, self.case.id)
-            self._set_step_error([t("error.unexpected", log=str(logs.log_path())), type(exc).__name__])
+            self._set_step_error([t("error.unexpected", log=str(logs.log_path()))])  # the class name is in the log
             return [Static(lines, classes="wiz-evidence")]
         _end, violations = dry_run(planned, self.ctx.states, self.ctx.rule_context())
         flags = self._attention(planned)
@@ -765,7 +799,8 @@ class WizardScreen(Screen[str | None]):
             return
         log.info("wizard %s committed case %s for %s: %d operations", self.wizard.key, self.case.id,
                  mask(self.case.cpr), len(ops))
-        self.notify(t("wizard.engine.committed", count=len(ops)))
+        training = getattr(self.app, "is_training", False)
+        self.notify(t("wizard.engine.committed_training" if training else "wizard.engine.committed", count=len(ops)))
         self.app.post_message(WizardCommitted(self.case.id, self.case.cpr, self.case.task_id))
         self.dismiss(self.case.id)
 

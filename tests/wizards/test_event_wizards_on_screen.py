@@ -14,6 +14,7 @@ from screens.wizards.engine import WizardScreen
 from sygesikring_tui.domain.wizards import rediscovery, texts
 from sygesikring_tui.domain import rules
 from sygesikring_tui.domain.model import PersonState, RelationKind, TaskStatus
+from sygesikring_tui.fmt import parse_date
 from sygesikring_tui.store import open_store
 from tests.wizard_kit import SIZE, find_task, free_to_choose, from_greenland, open_from_inbox, to_greenland
 
@@ -45,7 +46,7 @@ async def test_to_greenland_from_inbox_group_7_doctor_ended_future_removed(train
         screen = await open_from_inbox(pilot, cpr, task_id)
         assert screen.wizard.key == "greenland" and screen.draft["direction"] == "to_greenland"
         await press_through(pilot, screen, ["direction", "to_greenland"])
-        moved = screen.draft["moved"]
+        moved = parse_date(screen.draft["moved"]).isoformat()  # the field shows DD-MM-YYYY
         await commit(pilot, app)
     with open_store(training_store, create=False) as s:
         st = s.load_person(cpr)

@@ -47,7 +47,7 @@ def test_marriage_within_three_months_orders_a_free_card_with_note_and_closes_th
     card = end.cards[-1]
     assert (card.status, card.fee, card.reason) == (CardStatus.ORDERED, Fee(False, 0, card_records.FEE_FREE_MARRIAGE, "name_change_marriage"),
                                                     card_records.CARD_REASON_MARRIAGE)
-    assert end.notes[-1].text == note and "inden for 3 måneder" in note
+    assert end.notes[-1].text == note and "højst 3 måneder fra vielsen" in note
     assert end.task("t-name").status == TaskStatus.CLOSED
 
 

@@ -7,12 +7,12 @@ it round-trips through the case store's JSON unchanged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from ...fmt import parse_date
 from .. import cpr as cpr_mod
 from .. import operations as ops_mod
 from ..model import Operation, PersonState, Provider, Task
@@ -192,22 +192,7 @@ class Wizard:
         return self.related(state) if self.related else []
 
 
-# --- helpers shared by the wizards --------------------------------------------------------
-
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DMY = re.compile(r"^(\d{1,2})[-./](\d{1,2})[-./](\d{4})$")
-
-
-def parse_date(text: str) -> date:
-    """A typed date: ``YYYY-MM-DD`` or ``DD-MM-YYYY`` (also with . or /). ValueError otherwise."""
-    s = text.strip()
-    if _ISO.match(s):
-        return date.fromisoformat(s)
-    m = _DMY.match(s)
-    if m:
-        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    raise ValueError(f"not a date: {text!r}")
-
+# --- helpers shared by the wizards (a typed date: fmt.parse_date) --------------------------
 
 def draft_date(draft: Draft, key: str, fallback: date) -> date:
     try:

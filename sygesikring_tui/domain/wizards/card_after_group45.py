@@ -63,8 +63,8 @@ def _switch_default(draft: Draft, ctx: WizardContext) -> str:
 def group_history_lines(state: PersonState) -> list[Msg]:
     out = [Msg("wizard.cards.ev.groups_heading", level="heading")]
     for g in sorted(state.groups, key=lambda g: g.effective, reverse=True)[:5]:
-        out.append(Msg("wizard.cards.ev.group_reg", {"group": g.group, "start": d(g.effective),
-                                                      "end": d(g.end), "reason": g.reason or "-"}))
+        out.append(Msg("wizard.cards.ev.group_reg" if g.end else "wizard.cards.ev.group_reg_open",
+                       {"group": g.group, "start": d(g.effective), "end": d(g.end), "reason": g.reason or "-"}))
     return out
 
 

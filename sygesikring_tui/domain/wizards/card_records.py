@@ -31,7 +31,7 @@ CLOSE_PRISON_MISTAKE = "notatlinjer i CPR udfyldt ved en fejl – intet gruppesk
 def note_marriage(order: str, married: date, changed: date, amount: int) -> str:
     if order == "free":
         return (f"Nyt gratis sundhedskort bestilt med det ændrede navn: navneændring {d(changed)} "
-                f"ligger inden for 3 måneder af vielsen {d(married)} (2.7.7).")
+                f"ligger højst 3 måneder fra vielsen {d(married)} (2.7.7).")
     if order == "paid":
         return (f"Nyt sundhedskort bestilt mod betaling ({amount} kr.): navneændring {d(changed)} ligger "
                 f"mere end 3 måneder fra vielsen {d(married)} (2.7.7).")

@@ -7,6 +7,7 @@ from datetime import date
 
 from .. import cpr as cpr_mod
 from .. import rules
+from ...fmt import free_reason
 from ..model import PersonState, Provider
 from .base import Msg, Option, WizardContext
 from .texts import c, d
@@ -90,8 +91,9 @@ def task_line(ctx: WizardContext) -> list[Msg]:
     if t is None:
         return []
     ev = event_date(ctx)
+    source = "wizard.ev.source_plo" if t.event_code.startswith("PLO") else "wizard.ev.source_cpr"
     return [Msg("wizard.ev.task", {"code": t.event_code, "received": d(t.received), "due": d(t.due),
-                                   "event_date": d(ev)})]
+                                   "event_date": d(ev), "source_key": source})]
 
 
 def event_date(ctx: WizardContext) -> date | None:
@@ -172,7 +174,7 @@ def describe(op, states) -> Msg:
         return Msg("wizard.review.doctor_choice", {
             **who, "practice": p.get("practice_name", ""), "number": p["provider_number"],
             "date": _iso_d(p["effective"]), "reason": p.get("reason", ""), "forced_key": forced,
-            "fee_key": fee_msg, "amount": fee.get("amount", 0), "fee_reason": fee.get("reason", "")})
+            "fee_key": fee_msg, "amount": fee.get("amount", 0), "fee_reason": free_reason(fee.get("reason", ""))})
     if op.kind == "note_add":
         return Msg("wizard.review.note_add", {**who, "text": p["text"]})
     if op.kind == "task_close":
@@ -185,7 +187,7 @@ def describe(op, states) -> Msg:
         return Msg("wizard.review.card_order", {
             **who, "date": _iso_d(p["ordered_on"]),
             "fee_key": "wizard.review.fee_paid" if fee.get("paid") else "wizard.review.fee_free",
-            "amount": fee.get("amount", 0), "fee_reason": fee.get("reason", "")})
+            "amount": fee.get("amount", 0), "fee_reason": free_reason(fee.get("reason", ""))})
     if op.kind == "doctor_choice_end":
         ch = next((x for x in st.doctors if x.id == p["choice_id"]), None) if st else None
         what = (f"{ch.practice_name} ({ch.provider_number})" if ch is not None and ch.provider_number

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from ...fmt import free_reason
 from .. import fees
 from ..model import PersonState
 from .base import Draft, Field, FieldError, Msg, Option, Step, WizardContext
@@ -47,7 +48,7 @@ def _fee_options(reason_fn: ReasonFn) -> Callable[[Draft, WizardContext], list[O
     def opts(draft: Draft, ctx: WizardContext) -> list[Option]:
         reason = reason_fn(draft, ctx)
         if fee_is_free(reason):
-            return [Option("free", Msg("doctors.opt.fee_free", {"why": FEE_REASON_TEXT.get(reason, reason)}))]
+            return [Option("free", Msg("doctors.opt.fee_free", {"why": free_reason(FEE_REASON_TEXT.get(reason, reason))}))]
         return [Option("charge", Msg("doctors.opt.fee_charge", {"amount": ctx.card_fee,
                                                                "why": FEE_REASON_TEXT.get(reason, reason)})),
                 Option("waive", Msg("doctors.opt.fee_waive"))]
@@ -73,7 +74,8 @@ def fee_step(reason_fn: ReasonFn, *, step_id: str = "fee", title: str = "doctors
         reason = reason_fn(draft, ctx)
         out = list(extra_evidence(draft, ctx)) if extra_evidence else []
         key = "doctors.ev.fee_free" if fee_is_free(reason) else "doctors.ev.fee_paid"
-        out.append(Msg(key, {"why": FEE_REASON_TEXT.get(reason, reason), "amount": ctx.card_fee,
+        why = FEE_REASON_TEXT.get(reason, reason)
+        out.append(Msg(key, {"why": free_reason(why) if fee_is_free(reason) else why, "amount": ctx.card_fee,
                              "year": ctx.today.year}))
         return out
 
@@ -95,4 +97,4 @@ def fee_payload(draft: Draft, ctx: WizardContext, reason: str) -> dict:
 
 def fee_words(fee: dict) -> str:
     """The fee as a Danish phrase for notes."""
-    return f"gebyr {fee['amount']} kr. ({fee['reason']})" if fee["paid"] else f"gratis ({fee['reason']})"
+    return f"gebyr {fee['amount']} kr. ({fee['reason']})" if fee["paid"] else f"gratis ({free_reason(fee['reason'])})"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from ..model import DoctorChoice, GroupRegistration, PersonState
+from ..model import CPR_STATUS, DoctorChoice, GroupRegistration, PersonState
 from ..operations import PlannedOp
 from ..workarounds import condition_value, is_greenland
 from .base import Draft, Field, FieldError, Msg, Option, Step, Wizard, WizardContext, draft_date, parse_date
@@ -58,7 +58,8 @@ def _direction_options(draft: Draft, ctx: WizardContext) -> list[Option]:
 def _direction_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
     s = ctx.state
     out = person_lines(s, ctx.today) + task_line(ctx)
-    out.append(Msg("wizard.greenland.ev.cpr_status", {"status": s.person.cpr_status}))
+    out.append(Msg("wizard.greenland.ev.cpr_status", {"status": s.person.cpr_status,
+                                                      "status_key": f"cpr_status.{CPR_STATUS.get(s.person.cpr_status, 'other')}"}))
     out += [group_line(s, ctx.today), doctor_line(s, ctx)]
     out.append(Msg("wizard.ev.addresses_heading", level="heading"))
     out += address_lines(s)

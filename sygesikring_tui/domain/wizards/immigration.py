@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from ...fmt import free_reason
 from ..model import CardStatus, HealthCard, PersonState
 from ..operations import PlannedOp
 from . import doctor_choice as dc
@@ -51,7 +52,7 @@ def _imm_evidence(draft: Draft, ctx: WizardContext) -> list[Msg]:
     out.append(Msg("doctors.imm.ev.arrival", {"date": d(arr)}) if arr else
                Msg("doctors.imm.ev.no_arrival", level="warning"))
     out += [group_line(s, ctx.today), doctor_line(s, ctx), Msg("doctors.imm.ev.plan")]
-    out.append(Msg("doctors.ev.fee_free", {"why": fs.FEE_REASON_TEXT["first_choice"], "amount": ctx.card_fee,
+    out.append(Msg("doctors.ev.fee_free", {"why": free_reason(fs.FEE_REASON_TEXT["first_choice"]), "amount": ctx.card_fee,
                                            "year": ctx.today.year}))
     return out + dc.distance_lines(draft, ctx, IMMIGRATION_RULE)
 

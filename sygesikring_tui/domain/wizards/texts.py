@@ -99,7 +99,7 @@ TRANSFER_FEE_REASON = "praksisoverdragelse – gratis (2.6.7)"
 TRANSFER_CLOSE = "lægevalg ved praksisoverdragelse uden gebyr (2.6.7)"
 
 CHILD_FREE_REASON = "gratis lægevalg ved PLO-hændelse (2.6.8)"
-CHILD_FREE_FEE_REASON = "PLO-hændelse med gratis lægevalg – gratis (2.6.8)"
+CHILD_FREE_FEE_REASON = "PLO-hændelse – gratis (2.6.8)"
 CHILD_FREE_CLOSE = "gratis lægevalg på barnet foretaget (2.6.8)"
 
 REDISCOVERY_REASON = "genfinding (2.7.3)"
