@@ -308,8 +308,8 @@ def local_write_baseline(states: list[PersonState], path: Path) -> float:
         store.conn.executemany("INSERT INTO persons(cpr, name, municipality_code, version, doc) "
                                "VALUES (?, ?, ?, ?, ?)", prow)
         store.conn.executemany("INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, "
-                               "status, assignee, closed_reason, workaround_id) "
-                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", trow)
+                               "status, assignee, closed_reason, workaround_id, claimed_at) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", trow)
     took = time.perf_counter() - t0
     store.close()
     return took

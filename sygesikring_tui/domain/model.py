@@ -219,6 +219,7 @@ class Task:
     assignee: str | None = None
     closed_reason: str | None = None
     workaround_id: str | None = None  # suggested wizard, from the catalogue
+    claimed_at: str | None = None  # ISO timestamp the assignee claimed it (None: not claimed)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from .model import (
     Operation,
     PersonState,
     Provider,
+    Task,
     TaskStatus,
 )
 
@@ -39,13 +40,18 @@ def _no_providers() -> Iterable[Provider]:
     return ()
 
 
+def _no_lead(_initials: str) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class RuleContext:
     """What the rules may look at besides the person's own state.
 
     ``person`` gives another person's state (the cohabitant, the old number, a parent) when
     the caller holds it; ``providers`` every provider (the distance rule); ``fees`` the fee
-    per year (``data/fees.json`` unless given).
+    per year (``data/fees.json`` unless given); ``team_lead`` whether the caseworker with
+    these initials leads the team (may release or reassign another's claim).
     """
 
     today: date
@@ -53,6 +59,7 @@ class RuleContext:
     person: Callable[[str], PersonState | None] = _nobody
     providers: Callable[[], Iterable[Provider]] = _no_providers
     fees: Mapping[int, int] = dataclasses.field(default_factory=fees_mod.fee_table)
+    team_lead: Callable[[str], bool] = _no_lead
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class PayloadError(ValueError):
 NOTE_MAX = 10_000
 SHORT_MAX = 1_000
 ID_MAX = 100
+INITIALS_MAX = 16
 FEE_MAX = 100_000  # kroner
 
 _TEXT, _DATE, _BOOL, _INT, _FEE = "text", "date", "bool", "int", "fee"
@@ -99,6 +107,10 @@ SCHEMA: dict[str, dict[str, tuple[str, bool, int | None]]] = {
     "task_close": {"task_id": (_TEXT, True, ID_MAX), "reason": (_TEXT, True, SHORT_MAX)},
     "followup_add": {"text": (_TEXT, True, NOTE_MAX), "due": (_DATE, False, None)},
     "followup_done": {"followup_id": (_TEXT, True, ID_MAX), "done": (_TEXT, False, ID_MAX)},
+    # Claiming: ``claimant`` takes the task (the author, or anyone when the author is the
+    # present claimant or a team lead: a hand-over or reassignment); release gives it back.
+    "task_claim": {"task_id": (_TEXT, True, ID_MAX), "claimant": (_TEXT, True, INITIALS_MAX)},
+    "task_release": {"task_id": (_TEXT, True, ID_MAX)},
 }
 KINDS = tuple(SCHEMA)
 FEE_FIELDS = {"paid": (_BOOL, True, None), "amount": (_INT, False, None), "reason": (_TEXT, False, SHORT_MAX),
@@ -236,7 +248,41 @@ def check(state: PersonState, op: Operation, ctx: RuleContext) -> list[Violation
             out.append(Violation("rule.followup_unknown"))
         elif f.done:
             out.append(Violation("rule.followup_done"))
+    elif op.kind in ("task_claim", "task_release"):
+        out.extend(_check_claim(state, op.kind, p, ctx))
     return out
+
+
+def claim_holder(task: Task) -> dict[str, Any]:
+    """Who holds ``task`` and since when, as a violation's params (``since`` an ISO date)."""
+    return {"by": task.assignee or "", "since": (task.claimed_at or "")[:10]}
+
+
+def _check_claim(state: PersonState, kind: str, p: dict[str, Any], ctx: RuleContext) -> list[Violation]:
+    """A claim never overwrites another's: taking a task someone else holds is refused
+    (whose, since when) unless the author holds it or leads the team; so is releasing it."""
+    t = state.task(p["task_id"])
+    if t is None:
+        return [Violation("rule.task_unknown")]
+    if t.status != TaskStatus.OPEN:
+        return [Violation("rule.task_closed")]
+    author = str(p.get("author") or "")
+    may_move = bool(author) and (author == t.assignee or ctx.team_lead(author))
+    if kind == "task_release":
+        if t.assignee is None:
+            return [Violation("rule.task_not_claimed")]
+        if author and not may_move:
+            return [Violation("rule.task_claimed", claim_holder(t))]
+        return []
+    claimant = p["claimant"]
+    if t.assignee == claimant:
+        return [Violation("rule.task_claimed_already", claim_holder(t))]
+    if t.assignee is not None and not may_move:
+        return [Violation("rule.task_claimed", claim_holder(t))]
+    if author and claimant != author and not may_move:
+        # Giving an unclaimed task to someone else is the team lead's.
+        return [Violation("rule.task_assign_lead_only")]
+    return []
 
 
 def _check_fee(state: PersonState, kind: str, p: dict[str, Any], on: date, ctx: RuleContext) -> list[Violation]:
@@ -342,6 +388,13 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
             for t in s.tasks
         ))
         detail = p["task_id"]
+    elif op.kind in ("task_claim", "task_release"):
+        who = p.get("claimant") if op.kind == "task_claim" else None
+        s = replace(s, tasks=tuple(
+            replace(t, assignee=who, claimed_at=at if who else None) if t.id == p["task_id"] else t
+            for t in s.tasks
+        ))
+        detail = f"{p['task_id']}:{who or '-'}"
     elif op.kind == "followup_add":
         due = _opt_date(p, "due")
         s = replace(s, followups=s.followups + (FollowUp(op.op_id, at, p["text"], due, None, op.case_id),))

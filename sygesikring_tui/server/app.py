@@ -27,6 +27,7 @@ from .. import __version__ as app_version
 from ..domain import cpr_event_tasks
 from ..logs import mask_text
 from . import notify
+from .caseworkers import SignInRefused, public
 from .codec import dumps
 from .storage import MAX_BATCH, MAX_PAGE, BodyMismatch, Desk, NotFound, OpIdInUse, Storage
 from .sync_service import json_problem
@@ -111,6 +112,34 @@ class HealthOut(BaseModel):
     head: int
     db: str
     notify: str = Field(description="how a desk learns of new changes: long-poll (GET /v1/changes?wait=)")
+
+
+SESSION = r"^[A-Za-z0-9_-]{16,128}$"
+
+
+class SignInIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    initials: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")
+    secret: str = Field(min_length=1, max_length=64, pattern=LINE)
+
+
+class CaseworkerOut(BaseModel):
+    initials: str
+    name: str
+    team_lead: bool
+
+
+class SignInOut(CaseworkerOut):
+    session: str = Field(description="the session token: send it as X-Caseworker-Session; sign out with it")
+    expires: str = Field(description="when the session ends unless signed out before (UTC, ISO)")
+
+
+class SignOutOut(BaseModel):
+    ended: bool = Field(description="false when the session had ended, expired or was not this desk's")
+
+
+class CaseworkersOut(BaseModel):
+    caseworkers: list[CaseworkerOut]
 
 
 class WhoamiOut(BaseModel):
@@ -271,8 +300,24 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
             raise HTTPException(403, "this credential is not a desk")
         return desk
 
-    caseworker_header = Header(None, alias="X-Caseworker", min_length=1, max_length=64, pattern=LINE,
-                               description="who at the desk asks (written to the audit log)")
+    named_header = Header(None, alias="X-Caseworker", min_length=1, max_length=64, pattern=LINE,
+                          description="who at the desk asks, as the desk names it (audit log; a signed-in "
+                                      "session, X-Caseworker-Session, is preferred)")
+    session_header = Header(None, alias="X-Caseworker-Session", pattern=SESSION,
+                            description="the session token of the caseworker signed in on the desk")
+
+    def caseworker_dep(request: Request, named: str | None = named_header,
+                       session: str | None = session_header) -> str | None:
+        """Who at the desk asks, for the audit log: the signed-in caseworker's initials when
+        the session is live, else the name the desk gives (None: nobody said)."""
+        if session:
+            desk = desk_dep(request)
+            found = storage.session_for(desk, session)
+            if found is not None:
+                return found.caseworker.initials
+        return named
+
+    caseworker_header = Depends(caseworker_dep)
 
     @app.get("/health", response_model=HealthOut, responses=_answers(413, 500))
     def health() -> dict[str, Any]:
@@ -281,6 +326,24 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
     @app.get("/v1/whoami", response_model=WhoamiOut, responses=_answers(401, 413, 500))
     def whoami(desk: Desk = Depends(desk_dep)) -> dict[str, Any]:
         return {"id": desk.id, "name": desk.name, "municipality": desk.municipality, "role": desk.role}
+
+    @app.post("/v1/sign-in", response_model=SignInOut, responses=_answers(401, 403, 413, 422, 500))
+    def sign_in(body: SignInIn, desk: Desk = Depends(desk_only)) -> dict[str, Any]:
+        """A caseworker of the desk's municipality signs in with initials and personal secret."""
+        try:
+            sess, token = storage.sign_in(desk, body.initials, body.secret)
+        except SignInRefused:
+            raise HTTPException(403, "wrong initials or secret") from None
+        return {**public(sess.caseworker), "session": token, "expires": sess.expires}
+
+    @app.post("/v1/sign-out", response_model=SignOutOut, responses=_answers(401, 403, 413, 422, 500))
+    def sign_out(desk: Desk = Depends(desk_only), session: str | None = session_header) -> dict[str, Any]:
+        return {"ended": bool(session) and storage.sign_out(desk, session or "")}
+
+    @app.get("/v1/caseworkers", response_model=CaseworkersOut, responses=_answers(401, 403, 413, 500))
+    def caseworker_list(desk: Desk = Depends(desk_only)) -> dict[str, Any]:
+        """The desk's municipality's caseworkers (not revoked): who a task can be given to."""
+        return {"caseworkers": [public(c) for c in storage.list_caseworkers(desk.municipality, live_only=True)]}
 
     @app.post("/v1/push", response_model=PushOut, responses=_answers(400, 401, 403, 409, 413, 422, 500))
     def push(body: PushIn, desk: Desk = Depends(desk_only),

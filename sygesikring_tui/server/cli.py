@@ -6,7 +6,11 @@
     sygesikring-server add-feed --name NAME                         (a CPR feed credential)
     sygesikring-server revoke-desk ID
     sygesikring-server list-desks
-    sygesikring-server load FILE                                    (JSON lines: persons, providers)
+    sygesikring-server add-caseworker --municipality CODE --initials ABC --name NAME [--team-lead]
+                                                                    (prints the personal secret once)
+    sygesikring-server revoke-caseworker --municipality CODE --initials ABC
+    sygesikring-server list-caseworkers [--municipality CODE]
+    sygesikring-server load FILE                      (JSON lines: persons, providers, caseworkers)
     sygesikring-server replay-events FILE                           (JSON lines or a JSON list)
     sygesikring-server export-training STORE --municipality CODE --out FILE
     sygesikring-server audit [--cpr CPR] [--desk ID] [--since DATE] [--csv] [--out FILE [--unmasked]]
@@ -59,6 +63,16 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("revoke-desk", help="revoke a desk's token")
     r.add_argument("id", type=int)
     sub.add_parser("list-desks", help="list desks and feeds")
+    ac = sub.add_parser("add-caseworker", help="add a caseworker; prints the personal secret once")
+    ac.add_argument("--municipality", type=int, required=True)
+    ac.add_argument("--initials", required=True)
+    ac.add_argument("--name", required=True)
+    ac.add_argument("--team-lead", action="store_true", help="may release and reassign others' tasks")
+    rc = sub.add_parser("revoke-caseworker", help="revoke a caseworker (signs them out everywhere)")
+    rc.add_argument("--municipality", type=int, required=True)
+    rc.add_argument("--initials", required=True)
+    lc = sub.add_parser("list-caseworkers", help="list caseworkers")
+    lc.add_argument("--municipality", type=int, default=None)
     ld = sub.add_parser("load", help="bulk-load persons and providers from a JSON-lines file")
     ld.add_argument("file", type=Path)
     rp = sub.add_parser("replay-events", help="feed CPR events from a file")
@@ -217,9 +231,32 @@ def main(argv: list[str] | None = None) -> int:
                 state = f"revoked {d.revoked}" if d.revoked else "live"
                 print(f"{d.id}\t{d.role}\t{d.municipality if d.municipality is not None else '-'}\t{d.name}\t{state}")
             return 0
+        if args.command == "add-caseworker":
+            try:
+                cw, secret = storage.add_caseworker(args.municipality, args.initials, args.name, args.team_lead)
+            except ValueError as exc:
+                print(str(exc), file=sys.stderr)
+                return 1
+            role = "team lead" if cw.team_lead else "caseworker"
+            print(f"{role} {cw.initials} ({cw.name}) of municipality {cw.municipality} added. "
+                  "Personal secret, shown only now:", file=sys.stderr)
+            print(secret)
+            return 0
+        if args.command == "revoke-caseworker":
+            if storage.revoke_caseworker(args.municipality, args.initials):
+                print(f"caseworker {args.initials.upper()} of municipality {args.municipality} revoked")
+                return 0
+            print(f"no live caseworker {args.initials} in municipality {args.municipality}", file=sys.stderr)
+            return 1
+        if args.command == "list-caseworkers":
+            for c in storage.list_caseworkers(args.municipality):
+                state = f"revoked {c.revoked}" if c.revoked else "live"
+                print(f"{c.municipality}\t{c.initials}\t{'lead' if c.team_lead else '-'}\t{c.name}\t{state}")
+            return 0
         if args.command == "load":
             counts = storage.load(_json_lines(args.file))
-            print(f"loaded {counts['person']} persons, {counts['provider']} providers")
+            print(f"loaded {counts['person']} persons, {counts['provider']} providers, "
+                  f"{counts['caseworker']} caseworkers")
             return 0
         if args.command == "replay-events":
             from ..catalogue import load_catalogue

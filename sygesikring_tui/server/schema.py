@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from . import codec
 from .codec import Encoded, from_json
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATION_LOCK = 0x5359474553  # the advisory lock id of schema migrations ("SYGES")
 
 metadata = sa.MetaData()
@@ -111,6 +111,35 @@ audit = sa.Table(
     sa.Index("audit_cpr", "cpr"),  # schema 3
 )
 
+# The caseworkers of a municipality (schema 4): initials unique per municipality, the
+# personal secret kept only as a salted scrypt hash (:mod:`.caseworkers`).
+caseworkers = sa.Table(
+    "caseworkers", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("municipality", sa.Integer, nullable=False),
+    sa.Column("initials", sa.String(16), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("team_lead", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("secret_hash", sa.Text, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("revoked", sa.Text, nullable=True),
+    sa.UniqueConstraint("municipality", "initials", name="caseworkers_municipality_initials"),
+)
+# A caseworker signed in on a desk (schema 4): the desk holds the token, the server its hash.
+# The session's window (created .. ended or expires) is when that desk may act in the
+# caseworker's name.
+caseworker_sessions = sa.Table(
+    "caseworker_sessions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("caseworker_id", sa.Integer, nullable=False),
+    sa.Column("desk_id", sa.Integer, nullable=False),
+    sa.Column("created", sa.Text, nullable=False),
+    sa.Column("expires", sa.Text, nullable=False),
+    sa.Column("ended", sa.Text, nullable=True),
+    sa.Index("caseworker_sessions_desk", "desk_id", "caseworker_id"),
+)
+
 AUDIT_COLUMNS = ("desk_id", "at", "cpr", "action", "caseworker", "result")
 
 _SQLITE_AUDIT_TRIGGERS = (
@@ -167,7 +196,9 @@ def migrate(engine: Engine) -> None:
             _migrate_2(conn)
         if current < 3:
             _migrate_3(conn)
-        # Later migrations: ``if current < 4: ...`` here, never editing the ones above.
+        if current < 4:
+            _migrate_4(conn)
+        # Later migrations: ``if current < 5: ...`` here, never editing the ones above.
         conn.execute(sa.update(server_meta).where(server_meta.c.key == "schema")
                      .values(value=str(SCHEMA_VERSION)))
 
@@ -202,6 +233,12 @@ def _migrate_3(conn: Connection) -> None:
     if "audit_cpr" not in {i["name"] for i in insp.get_indexes("audit")}:
         sa.Index("audit_cpr", audit.c.cpr).create(conn)
     _audit_append_only(conn)
+
+
+def _migrate_4(conn: Connection) -> None:
+    """Caseworkers of a municipality and their sign-in sessions on desks."""
+    caseworkers.create(conn, checkfirst=True)
+    caseworker_sessions.create(conn, checkfirst=True)
 
 
 def _audit_append_only(conn: Connection) -> None:

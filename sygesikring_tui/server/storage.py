@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from ..domain.model import PersonState, Provider
 from ..domain.operations import RuleContext
+from . import caseworkers as caseworkers_mod
 from . import codec, notify
 from . import schema as schema_mod
 from .codec import decode_person, encode_person, from_json, to_json
@@ -120,6 +121,31 @@ class Storage:
             return None
         return Desk(r[0], r[1], r[2], r[3], None)
 
+    # -- caseworkers (see :mod:`.caseworkers`) ------------------------------------------------
+    def add_caseworker(self, municipality: int, initials: str, name: str, team_lead: bool = False,
+                       secret: str | None = None) -> tuple[caseworkers_mod.Caseworker, str]:
+        """A new caseworker and the personal secret (shown once, stored only as a hash)."""
+        return caseworkers_mod.add(self.engine, municipality, initials, name, team_lead, secret)
+
+    def revoke_caseworker(self, municipality: int, initials: str) -> bool:
+        return caseworkers_mod.revoke(self.engine, municipality, initials)
+
+    def list_caseworkers(self, municipality: int | None = None,
+                         live_only: bool = False) -> list[caseworkers_mod.Caseworker]:
+        return caseworkers_mod.listing(self.engine, municipality, live_only)
+
+    def sign_in(self, desk: Desk, initials: str, secret: str) -> tuple[caseworkers_mod.Session, str]:
+        """A caseworker of the desk's municipality signs in on it; raises SignInRefused."""
+        if desk.role != "desk" or desk.municipality is None:
+            raise caseworkers_mod.SignInRefused()
+        return caseworkers_mod.sign_in(self.engine, desk.id, desk.municipality, initials, secret)
+
+    def session_for(self, desk: Desk, token: str) -> caseworkers_mod.Session | None:
+        return caseworkers_mod.session_for(self.engine, desk.id, token)
+
+    def sign_out(self, desk: Desk, token: str) -> bool:
+        return caseworkers_mod.sign_out(self.engine, desk.id, token)
+
     # -- providers ----------------------------------------------------------------------
     def providers(self) -> dict[str, Provider]:
         """Every provider. Kept decoded while the highest provider sequence number is
@@ -165,15 +191,27 @@ class Storage:
 
     # -- bulk load ------------------------------------------------------------------------
     def load(self, records: Iterable[dict[str, Any]], chunk: int = 2000) -> dict[str, int]:
-        """Upsert persons and providers (JSON records ``{"type": "person"|"provider", ...}``).
+        """Upsert persons and providers (JSON records ``{"type": "person"|"provider", ...}``)
+        and add caseworkers (``{"type": "caseworker", "municipality", "initials", "name",
+        "team_lead", "secret"}``: a demo or training team whose secrets are known; one that
+        exists already is left as it is). A person's tasks carry their claims (``assignee``).
 
         A person already on the server gets the next version; each write gets a sequence
         number, so every desk pulls it. A person whose municipality changed leaves a
         departure, so the old municipality's desks remove it.
         """
-        counts = {"person": 0, "provider": 0}
+        counts = {"person": 0, "provider": 0, "caseworker": 0}
         buf: list[dict[str, Any]] = []
+        known = {(c.municipality, c.initials) for c in self.list_caseworkers()}
         for rec in records:
+            if isinstance(rec, dict) and rec.get("type") == "caseworker":
+                key = (int(rec["municipality"]), caseworkers_mod.clean_initials(str(rec["initials"])))
+                if key not in known:
+                    self.add_caseworker(key[0], key[1], str(rec.get("name") or key[1]), bool(rec.get("team_lead")),
+                                        rec.get("secret") or None)
+                    known.add(key)
+                    counts["caseworker"] += 1
+                continue
             buf.append(rec)
             if len(buf) >= chunk:
                 self._load_chunk(buf, counts)

@@ -30,6 +30,7 @@ from ..domain.cpr import mask
 from ..domain.model import Address, AddressEntry, CprEvent, HistoryEntry, Operation, PersonState, Task
 from ..domain.operations import RuleContext
 from . import codec
+from .caseworkers import Identities
 from .codec import encode_person, from_json, to_json
 from .repository import Repository
 from .schema import now
@@ -185,6 +186,10 @@ class SyncService:
         ``blocked`` (an earlier operation on the same person in this batch was not applied:
         not decided, not stored). Raises :class:`OpIdInUse` for an op_id another desk used and
         :class:`BodyMismatch` for one this desk reused with another body (nothing is written).
+
+        An operation in the name of a caseworker (``payload.author``) who was not signed in on
+        this desk when it was made, or of another municipality, is rejected with the reason
+        ``caseworker.*`` (see :mod:`.caseworkers`); its audit row names the caseworker.
         """
         if len(batch) > MAX_BATCH:
             raise ValueError(f"at most {MAX_BATCH} operations per request")
@@ -211,7 +216,8 @@ class SyncService:
                 got = repo.load_persons(conn, [c]).get(c) if isinstance(c, str) else None
                 return got[2].state if got else None
 
-            ctx = replace(ctx, person=person)
+            who = Identities(conn, desk.id, desk.municipality)
+            ctx = replace(ctx, person=person, team_lead=who.team_lead)
             dirty: dict[str, int] = {}  # cpr -> seq of its last change
             blocked: set[str] = set()
             new_ops: list[tuple[Any, ...]] = []
@@ -233,12 +239,22 @@ class SyncService:
                     continue
                 state = states.get(cpr)  # None: absent or another municipality's
                 result = ALLOWED
+                payload = o["payload"]
+                author = payload.get("author") if isinstance(payload, dict) else None
+                named = author[:64] if isinstance(author, str) and author else caseworker
+                not_theirs = who.problem(payload)
                 if state is None:
                     result = REFUSED if cpr in loaded else NOT_FOUND
                     ans = {"op_id": op_id, "status": "rejected", "reasons": [{"code": "not_found", "params": {}}]}
                 elif cpr in blocked:
                     answers.append({"op_id": op_id, "status": "blocked", "version": state.version})
                     continue
+                elif not_theirs is not None:
+                    result = REFUSED
+                    ans = {"op_id": op_id, "status": "rejected", "reasons": [{"code": not_theirs,
+                                                                              "params": {"by": str(author or "")[:64]}}],
+                           "version": state.version, "state": to_json(state)}
+                    blocked.add(cpr)
                 elif o["base_version"] != state.version:
                     ans = {"op_id": op_id, "status": "conflict", "version": state.version,
                            "state": to_json(state)}
@@ -275,7 +291,7 @@ class SyncService:
                 text = dumps(ans)
                 stored[op_id] = (desk.id, h, text)
                 new_ops.append((op_id, cpr, desk.id, h, ans["status"], ans.get("seq"), text, at))
-                audits.append((desk.id, at, cpr, "push:" + ans["status"], caseworker, result))
+                audits.append((desk.id, at, cpr, "push:" + ans["status"], named, result))
                 answers.append(ans)
             done = repo.save_persons(conn, [
                 (encode_person(states[c], loaded[c][2]), s, loaded[c][1])  # type: ignore[arg-type]

@@ -170,7 +170,15 @@ class Store:
 
     def rule_context(self, today: date) -> RuleContext:
         return RuleContext(today=today, provider=self.provider, person=self.load_person,
-                           providers=lambda: self.providers().values())
+                           providers=lambda: self.providers().values(), team_lead=self._team_lead)
+
+    def _team_lead(self, initials: str) -> bool:
+        """Whether ``initials`` is the signed-in caseworker and leads the team (the desk knows
+        no one else's role; the server checks again)."""
+        from .session import current
+
+        signed = current(self)
+        return signed is not None and signed.team_lead and signed.initials == initials
 
     # -- persons ------------------------------------------------------------------------
     def load_person(self, cpr: str) -> PersonState | None:
@@ -193,7 +201,7 @@ class Store:
     @staticmethod
     def _task_from_row(r: Sequence[Any]) -> Task:
         return Task(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), date.fromisoformat(r[5]),
-                    TaskStatus(r[6]), r[7], r[8], r[9])
+                    TaskStatus(r[6]), r[7], r[8], r[9], r[10])
 
     def task(self, task_id: str) -> Task | None:
         r = self.conn.execute(f"SELECT {_TASK_COLS} FROM tasks WHERE id = ?", (task_id,)).fetchone()
@@ -267,7 +275,7 @@ class Store:
                 if state is None:
                     raise RuleViolation(p, [Violation("rule.person_unknown")])
                 payload = {**p.payload, "at": p.payload.get("at", at)}
-                if author and p.kind == "note_add":
+                if author:  # the signed-in caseworker: the server checks the op is in their name
                     payload.setdefault("author", author)
                 op = Operation(str(uuid.uuid4()), p.kind, p.cpr, payload, state.version, case_id)
                 try:
@@ -314,7 +322,8 @@ class Store:
         return [o for o in self.outbox() if o["case_id"] == case_id]
 
 
-_TASK_COLS = "id, cpr, event_code, event_id, received, due, status, assignee, closed_reason, workaround_id"
+_TASK_COLS = ("id, cpr, event_code, event_id, received, due, status, assignee, closed_reason, workaround_id, "
+              "claimed_at")
 
 
 # -- the one writer of person and task rows: the desk's commit, the pull, the training build --
@@ -325,10 +334,10 @@ PERSON_UPSERT = (
 )
 TASK_UPSERT = (
     "INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, status, assignee, "
-    "closed_reason, workaround_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "closed_reason, workaround_id, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT(id) DO UPDATE SET name=excluded.name, search=excluded.search, status=excluded.status, "
     "assignee=excluded.assignee, closed_reason=excluded.closed_reason, due=excluded.due, "
-    "workaround_id=excluded.workaround_id"
+    "workaround_id=excluded.workaround_id, claimed_at=excluded.claimed_at"
 )
 
 
@@ -351,12 +360,12 @@ def task_row_of_json(t: dict[str, Any], name: str) -> tuple[Any, ...]:
     """:func:`task_row` of a task in its JSON form (a pulled task, not decoded)."""
     return (t["id"], t["cpr"], name, f"{t['cpr']} {name.lower()}", t["event_code"], t.get("event_id"),
             t["received"], t["due"], t.get("status", "open"), t.get("assignee"), t.get("closed_reason"),
-            t.get("workaround_id"))
+            t.get("workaround_id"), t.get("claimed_at"))
 
 
 def task_row(t: Task, name: str) -> tuple[Any, ...]:
     return (t.id, t.cpr, name, f"{t.cpr} {name.lower()}", t.event_code, t.event_id, t.received.isoformat(),
-            t.due.isoformat(), t.status.value, t.assignee, t.closed_reason, t.workaround_id)
+            t.due.isoformat(), t.status.value, t.assignee, t.closed_reason, t.workaround_id, t.claimed_at)
 
 
 def _case_from_row(r: Sequence[Any]) -> Case:

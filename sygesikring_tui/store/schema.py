@@ -96,6 +96,13 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        3,
+        """
+        -- Claiming (store/claims.py): when the task's assignee took it.
+        ALTER TABLE tasks ADD COLUMN claimed_at TEXT;
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

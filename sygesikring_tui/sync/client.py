@@ -28,6 +28,7 @@ class SyncClient:
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport,
                                   headers={"Authorization": f"Bearer {token}"})
         self.token = token
+        self.session: str | None = None  # the signed-in caseworker's session token, sent on every call
 
     def close(self) -> None:
         self._http.close()
@@ -40,6 +41,8 @@ class SyncClient:
 
     def _call(self, method: str, url: str, **kw: Any) -> Any:
         try:
+            if self.session:
+                kw["headers"] = {**kw.get("headers", {}), "X-Caseworker-Session": self.session}
             r = self._http.request(method, url, **kw)
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             raise SyncError("offline", type(exc).__name__) from exc
@@ -71,6 +74,16 @@ class SyncClient:
             return self._call("GET", "/v1/changes", params={"cursor": cursor, "limit": limit})
         return self._call("GET", "/v1/changes", params={"cursor": cursor, "limit": limit, "wait": wait},
                           timeout=self._http.timeout.read + wait if self._http.timeout.read else None)
+
+    def sign_in(self, initials: str, secret: str) -> dict[str, Any]:
+        """``{session, initials, name, team_lead, expires}``; a wrong secret is SyncError("auth")."""
+        return self._call("POST", "/v1/sign-in", json={"initials": initials, "secret": secret})
+
+    def sign_out(self, session: str) -> bool:
+        return bool(self._call("POST", "/v1/sign-out", headers={"X-Caseworker-Session": session}).get("ended"))
+
+    def caseworkers(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/caseworkers")["caseworkers"]
 
     def person(self, cpr: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/persons/{cpr}")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store import Store, open_store
-from ..store import sync_state
+from ..store import session, sync_state
 from ..domain.cpr import mask
 from ..logs import mask_text
 from .client import SyncClient, SyncError
@@ -191,8 +191,9 @@ def pull(store: Store, client: SyncClient, page: int = PULL_PAGE, report: SyncRe
 
 def sync_once(store: Store, client: SyncClient, page: int = PULL_PAGE) -> SyncReport:
     """Push, then pull (``page`` changes a request); records online/offline and the last
-    sync in the store."""
+    sync in the store. The signed-in caseworker's session goes with the requests (audit)."""
     report = SyncReport()
+    client.session = session.session_token(store)
     try:
         push(store, client, report=report)
         pull(store, client, page=page, report=report)
