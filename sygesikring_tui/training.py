@@ -120,6 +120,11 @@ SCENARIOS: tuple[tuple[str, int], ...] = (
 )
 
 CLOSED_SHARE = 0.12
+# The team on the training inbox (initials, name, team lead): the trainee (the fixed identity
+# of training mode, store.session.TRAINEE) and two colleagues. A share of the open tasks is
+# claimed by one of them, so the inbox's Mine / Ikke taget / Alle filters have something to show.
+TEAM = (("KURSIST", "Kursist", True), ("AB", "Anne Bech", False), ("CD", "Carl Dam", False))
+CLAIMED_SHARE = 0.3
 # How often a scenario is followed by a background household (2.3.1 state, no task).
 BACKGROUND_SHARE = 0.02
 SUPPLEMENTARY_NOTE = ("Supplerende adresse oprettet i CPR ({place}). Den kommende CPR-hændelse 038 "
@@ -934,7 +939,21 @@ class _Gen:
             out.append(task_for_event(tid(), code, event_id, rec, self.cat.events.get(code), state, self.today,
                                       self.cat.suggestion_rules, self.providers.get, self.retired,
                                       TaskStatus.CLOSED if closed else TaskStatus.OPEN, closed))
-        return tuple(out)
+        return tuple(_claimed(t, self.today) for t in out)
+
+
+def _claimed(task: Task, today: date) -> Task:
+    """``task``, claimed by a member of :data:`TEAM` for a share of the open ones. The draw is
+    by the task's id alone, so the rest of the content is the same with or without claims."""
+    if task.status != TaskStatus.OPEN:
+        return task
+    r = random.Random(f"claim/{task.id}")
+    if r.random() >= CLAIMED_SHARE:
+        return task
+    who = TEAM[r.randrange(len(TEAM))][0]
+    since = max(task.received, today - timedelta(days=r.randrange(0, 5)))
+    return dataclasses.replace(task, assignee=who, claimed_at=f"{since.isoformat()}T{r.randrange(8, 16):02d}:"
+                                                              f"{r.randrange(60):02d}:00+01:00")
 
 
 def _years_before(d: date, years: int) -> date:

@@ -114,9 +114,6 @@ class HealthOut(BaseModel):
     notify: str = Field(description="how a desk learns of new changes: long-poll (GET /v1/changes?wait=)")
 
 
-SESSION = r"^[A-Za-z0-9_-]{16,128}$"
-
-
 class SignInIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     initials: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9]+$")
@@ -303,8 +300,9 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
     named_header = Header(None, alias="X-Caseworker", min_length=1, max_length=64, pattern=LINE,
                           description="who at the desk asks, as the desk names it (audit log; a signed-in "
                                       "session, X-Caseworker-Session, is preferred)")
-    session_header = Header(None, alias="X-Caseworker-Session", pattern=SESSION,
-                            description="the session token of the caseworker signed in on the desk")
+    session_header = Header(None, alias="X-Caseworker-Session", max_length=256,
+                            description="the session token of the caseworker signed in on the desk "
+                                        "(one that is not live is as if absent)")
 
     def caseworker_dep(request: Request, named: str | None = named_header,
                        session: str | None = session_header) -> str | None:
@@ -327,7 +325,7 @@ def create_app(storage: Storage, max_body: int = MAX_BODY) -> FastAPI:
     def whoami(desk: Desk = Depends(desk_dep)) -> dict[str, Any]:
         return {"id": desk.id, "name": desk.name, "municipality": desk.municipality, "role": desk.role}
 
-    @app.post("/v1/sign-in", response_model=SignInOut, responses=_answers(401, 403, 413, 422, 500))
+    @app.post("/v1/sign-in", response_model=SignInOut, responses=_answers(400, 401, 403, 413, 422, 500))
     def sign_in(body: SignInIn, desk: Desk = Depends(desk_only)) -> dict[str, Any]:
         """A caseworker of the desk's municipality signs in with initials and personal secret."""
         try:

@@ -254,7 +254,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{c.municipality}\t{c.initials}\t{'lead' if c.team_lead else '-'}\t{c.name}\t{state}")
             return 0
         if args.command == "load":
-            counts = storage.load(_json_lines(args.file))
+            def told(cw: Any, secret: str) -> None:  # the secrets of a new team, shown only now
+                print(f"caseworker {cw.initials} of municipality {cw.municipality}: {secret}")
+
+            counts = storage.load(_json_lines(args.file), on_caseworker=told)
             print(f"loaded {counts['person']} persons, {counts['provider']} providers, "
                   f"{counts['caseworker']} caseworkers")
             return 0

@@ -2,7 +2,9 @@
 
 The real CPR and Sygesikring feeds are out of reach; a demo server runs on the synthetic
 data the training generator made. The file is JSON lines in the domain codec:
-``{"type": "provider", "provider": {...}}`` and ``{"type": "person", "state": {...}}``.
+``{"type": "provider", "provider": {...}}`` and ``{"type": "person", "state": {...}}``, and for a
+municipality the training team (``{"type": "caseworker", ...}``, no secret: ``load`` makes one
+for each and prints it once), whose claims the persons' tasks carry.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ def training_records(store_path: Path | str, municipality: int | None) -> Iterat
     try:
         for p in store.providers().values():
             yield {"type": "provider", "provider": to_json(p)}
+        if municipality is not None:
+            from ..training import TEAM
+
+            for initials, name, lead in TEAM:
+                yield {"type": "caseworker", "municipality": municipality, "initials": initials, "name": name,
+                       "team_lead": lead}
         where, args = ("municipality_code = ?", [municipality]) if municipality is not None else (None, [])
         cprs = [r["cpr"] for r in store.db["persons"].rows_where(where, args, select="cpr", order_by="cpr")]
         for cpr in cprs:

@@ -190,11 +190,13 @@ class Storage:
         return self.sync.ingest_events(desk, events, event_types, suggest)
 
     # -- bulk load ------------------------------------------------------------------------
-    def load(self, records: Iterable[dict[str, Any]], chunk: int = 2000) -> dict[str, int]:
+    def load(self, records: Iterable[dict[str, Any]], chunk: int = 2000,
+             on_caseworker: Any = None) -> dict[str, int]:
         """Upsert persons and providers (JSON records ``{"type": "person"|"provider", ...}``)
         and add caseworkers (``{"type": "caseworker", "municipality", "initials", "name",
         "team_lead", "secret"}``: a demo or training team whose secrets are known; one that
-        exists already is left as it is). A person's tasks carry their claims (``assignee``).
+        exists already is left as it is; ``on_caseworker(caseworker, secret)`` is told each one
+        added). A person's tasks carry their claims (``assignee``).
 
         A person already on the server gets the next version; each write gets a sequence
         number, so every desk pulls it. A person whose municipality changed leaves a
@@ -207,8 +209,10 @@ class Storage:
             if isinstance(rec, dict) and rec.get("type") == "caseworker":
                 key = (int(rec["municipality"]), caseworkers_mod.clean_initials(str(rec["initials"])))
                 if key not in known:
-                    self.add_caseworker(key[0], key[1], str(rec.get("name") or key[1]), bool(rec.get("team_lead")),
-                                        rec.get("secret") or None)
+                    added, secret = self.add_caseworker(key[0], key[1], str(rec.get("name") or key[1]),
+                                                        bool(rec.get("team_lead")), rec.get("secret") or None)
+                    if on_caseworker is not None:
+                        on_caseworker(added, secret)
                     known.add(key)
                     counts["caseworker"] += 1
                 continue

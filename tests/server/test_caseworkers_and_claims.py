@@ -170,3 +170,35 @@ def test_an_operation_made_while_signed_in_still_goes_after_sign_out(sqlite_env:
     session.forget(a)
     sync.sync_once(a, ca)
     assert sqlite_env.storage.all_persons()[cpr].task(task).assignee == "AB"
+
+
+def test_a_demo_load_carries_the_team_and_its_claims_and_prints_each_secret_once(tmp_path: Path, capsys):
+    from dataclasses import replace
+
+    from sygesikring_tui.server import cli
+    from sygesikring_tui.server.export import export_training
+    from sygesikring_tui.training import TEAM
+
+    train = open_store(tmp_path / "training.db", training=True)
+    p = make_person(random.Random(3), n_tasks=2)
+    p = replace(p, tasks=(replace(p.tasks[0], assignee="AB", claimed_at="2026-03-01T09:00:00+01:00"), p.tasks[1]))
+    with train.transaction():
+        train.save_person(p)
+    train.close()
+    out = tmp_path / "demo.jsonl"
+    export_training(tmp_path / "training.db", MUNI_A, out)
+    db = str(tmp_path / "s.db")
+    assert cli.main(["--db", db, "load", str(out)]) == 0
+    printed = capsys.readouterr().out
+    secrets = dict(line.split(" of municipality 751: ") for line in printed.splitlines() if "municipality" in line)
+    assert sorted(k.split()[-1] for k in secrets) == sorted(i for i, _n, _l in TEAM)
+    assert cli.main(["--db", db, "load", str(out)]) == 0  # again: the team exists, no new secrets
+    assert "municipality 751:" not in capsys.readouterr().out
+    st = Storage(db)
+    try:
+        assert st.all_persons()[p.cpr].tasks[0].assignee == "AB"
+        desk = st.add_desk("demo", MUNI_A)[0]
+        session_, _tok = st.sign_in(desk, "AB", secrets["caseworker AB"])
+        assert session_.caseworker.name == "Anne Bech"
+    finally:
+        st.close()

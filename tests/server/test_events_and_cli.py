@@ -12,6 +12,7 @@ from srvkit import MUNI_A, MUNI_B, OPEN, Env, load_records, make_person
 from sygesikring_tui import sync
 from sygesikring_tui.server import cli
 from sygesikring_tui.server.export import export_training
+from sygesikring_tui.training import TEAM
 from sygesikring_tui.server.storage import Storage
 from sygesikring_tui.store import open_store
 
@@ -93,7 +94,7 @@ def test_export_of_a_training_store_loads_into_a_demo_server_for_one_municipalit
             train.save_person(s)
     train.close()
     out = tmp_path / "demo.jsonl"
-    assert export_training(tmp_path / "training.db", MUNI_A, out) == 5
+    assert export_training(tmp_path / "training.db", MUNI_A, out) == 5 + len(TEAM)  # providers, team, persons
     st = Storage(str(tmp_path / "s.db"))
     assert cli.main(["--db", str(tmp_path / "s.db"), "load", str(out)]) == 0
     assert set(st.all_persons()) == {s.cpr for s in mine}
