@@ -116,3 +116,16 @@ def test_parse_search_tells_cpr_digits_from_names():
     assert parse_search("Søren").kind == "name" and parse_search("Søren").folded == "soren"
     assert parse_search(" - ").kind == ""
     assert fold("soeren læsø åge") == "soren laeso aage"
+
+
+def test_the_claim_filter_mine_and_not_taken_is_the_same_on_every_path(search, renamed_store):
+    conn = sqlite3.connect(renamed_store[0])
+    expect = {who: [r[0] for r in conn.execute(
+        f"SELECT name FROM tasks WHERE status = 'open' AND assignee {'IS NULL' if who == 'none' else '= ?'} "
+        "ORDER BY due, rid", () if who == "none" else (who,))] for who in ("AB", "KURSIST", "none")}
+    conn.close()
+    assert all(expect.values())  # the training inbox has claimed and free tasks
+    for who, names in expect.items():
+        assert search(InboxQuery(assignee=who)) == names
+        assert search(InboxQuery(assignee=who, search="sen")) == [n for n in names if "sen" in fold(n.lower())
+                                                                  or "sen" in n.lower()]

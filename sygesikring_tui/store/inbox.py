@@ -84,6 +84,7 @@ class InboxQuery:
     status: str | None = "open"  # None: all
     event_code: str | None = None
     workaround_id: str | None = None  # "none" matches tasks with no suggestion
+    assignee: str | None = None  # who claimed it (initials; "Mine"); "none": nobody ("Ikke taget")
     search: str = ""  # CPR digits or part of a name, as typed
     sort: str = "due"
     descending: bool = False
@@ -106,6 +107,11 @@ class InboxQuery:
         elif self.workaround_id:
             clauses.append(f"{plus}workaround_id = ?")
             args.append(self.workaround_id)
+        if self.assignee == "none":
+            clauses.append(f"{plus}assignee IS NULL")
+        elif self.assignee:
+            clauses.append(f"{plus}assignee = ?")
+            args.append(self.assignee)
         if s.kind == "cpr":
             # A prefix of the CPR number as a range, so SQLite uses tasks_cpr (LIKE cannot):
             # "0101" -> "0101" <= cpr < "010:" (':' follows '9').

@@ -18,7 +18,9 @@ Memory: the keys are columnar and compact (see ``bench/README.md`` for the per-c
   codes into a sorted table of their distinct values (code order = value order, NULL first as
   in SQLite), so sorting compares small integers and a name search tests each distinct name
   once, not each task;
-- ``id`` and ``assignee`` are not held at all (cold columns, read through by rid).
+- ``assignee`` (who claimed the task; NULL: nobody) as a 4-byte code too (the Mine / Ikke
+  taget filter);
+- ``id`` is not held at all (a cold column, read through by rid).
 Stores larger than :data:`MAX_ROWS` are not indexed: the inbox then stays on SQLite.
 """
 
@@ -105,6 +107,7 @@ class InboxIndex:
         self.status = array("i")
         self.event_code = array("i")
         self.workaround_id = array("i")
+        self.assignee = array("i")
         self.name = array("i")
         self.values: dict[str, list[Any]] = {}
         self._code_of: dict[str, dict[Any, int]] = {}
@@ -128,16 +131,17 @@ class InboxIndex:
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[Any, ...]], changes: int = 0) -> InboxIndex | None:
         """rows in rid order: (rid, cpr, due, received, status, event_code, workaround_id,
-        name, search). None if a row cannot be indexed (a CPR that is not 10 digits)."""
+        name, search, assignee). None if a row cannot be indexed (a CPR that is not 10 digits)."""
         self = cls()
         self.changes = changes
-        coders = {k: _Coder() for k in ("due", "received", "status", "event_code", "workaround_id", "name")}
+        coders = {k: _Coder() for k in ("due", "received", "status", "event_code", "workaround_id", "name",
+                                        "assignee")}
         cols = {k: array("i") for k in coders}
         low_of: dict[int, str] = {}
-        c_due, c_rec, c_st, c_ev, c_wa, c_nm = (coders[k].code for k in coders)
-        a_due, a_rec, a_st, a_ev, a_wa, a_nm = (cols[k].append for k in coders)
+        c_due, c_rec, c_st, c_ev, c_wa, c_nm, c_as = (coders[k].code for k in coders)
+        a_due, a_rec, a_st, a_ev, a_wa, a_nm, a_as = (cols[k].append for k in coders)
         rid_append, cpr_append = self.rid.append, self.cpr.append
-        for rid, cpr, due, received, status, event, wa, name, search in rows:
+        for rid, cpr, due, received, status, event, wa, name, search, who in rows:
             if len(cpr) != 10 or not cpr.isdigit():
                 return None
             rid_append(rid)
@@ -147,6 +151,7 @@ class InboxIndex:
             a_st(c_st(status))
             a_ev(c_ev(event))
             a_wa(c_wa(wa))
+            a_as(c_as(who))
             code = c_nm(name)
             a_nm(code)
             if code not in low_of:
@@ -173,8 +178,8 @@ class InboxIndex:
             n = conn.execute("SELECT max(rid) FROM tasks").fetchone()[0] or 0  # no COUNT: rid is the rowid
             if n > MAX_ROWS and conn.execute("SELECT count(*) FROM tasks").fetchone()[0] > MAX_ROWS:
                 return None
-            cur = conn.execute("SELECT rid, cpr, due, received, status, event_code, workaround_id, name, search "
-                               "FROM tasks ORDER BY rid")
+            cur = conn.execute("SELECT rid, cpr, due, received, status, event_code, workaround_id, name, search, "
+                               "assignee FROM tasks ORDER BY rid")
 
             def rows() -> Iterable[tuple[Any, ...]]:
                 while chunk := cur.fetchmany(CHUNK):
@@ -334,7 +339,7 @@ class InboxIndex:
         """How many tasks ``q`` matches; all statuses with a search alone is answered without
         a pass over the rows (the "nothing found, N hidden by the status filter" note)."""
         s = parse_search(q.search)
-        if q.status is None and not (q.event_code or q.workaround_id):
+        if q.status is None and not (q.event_code or q.workaround_id or q.assignee):
             if s.kind == "cpr":
                 if len(s.term) > 10:
                     return 0
@@ -356,7 +361,7 @@ class InboxIndex:
         if base is None:
             base = self.by_status(q.sort, q.descending, q.status)
         out: Iterable[int] = base
-        default_view = base is self._default_base() and not (q.event_code or q.workaround_id)
+        default_view = base is self._default_base() and not (q.event_code or q.workaround_id or q.assignee)
         if s.kind == "cpr":
             if len(s.term) == 1 and default_view and self._first_digit is not None:
                 return self._first_digit.get(s.term, array("i"))
@@ -371,7 +376,7 @@ class InboxIndex:
             codes = self._name_codes(s)
             names = self.name
             out = [i for i in out if names[i] in codes]
-        elif (base is self._default_base() and self._default_groups
+        elif (base is self._default_base() and self._default_groups and not q.assignee
               and bool(q.event_code) != bool(q.workaround_id)):
             if q.event_code:
                 return self._default_groups["event_code"].get(q.event_code, array("i"))
@@ -382,6 +387,8 @@ class InboxIndex:
             filters.append(("event_code", q.event_code))
         if q.workaround_id:
             filters.append(("workaround_id", None if q.workaround_id == "none" else q.workaround_id))
+        if q.assignee:
+            filters.append(("assignee", None if q.assignee == "none" else q.assignee))
         for column, value in filters:
             code = self._code(column, value)
             if code is None:
@@ -399,7 +406,7 @@ class InboxIndex:
         from sys import getsizeof
 
         out = {"rid": self.rid.itemsize * len(self.rid), "cpr": self.cpr.itemsize * len(self.cpr)}
-        for k in ("due", "received", "status", "event_code", "workaround_id", "name"):
+        for k in ("due", "received", "status", "event_code", "workaround_id", "name", "assignee"):
             col = getattr(self, k)
             table = sum(getsizeof(v) for v in self.values[k]) + getsizeof(self.values[k])
             out[k] = col.itemsize * len(col) + table
