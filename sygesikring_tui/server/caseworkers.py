@@ -258,9 +258,13 @@ class Identities:
         current = datetime.now(timezone.utc)
         if moment is None or moment > current + CLOCK_SKEW:
             moment = current
-        if any(start - CLOCK_SKEW <= moment <= stop + CLOCK_SKEW for start, stop in self.windows.get(c.id, ())):
-            return None
-        return NOT_SIGNED_IN
+        if not any(start - CLOCK_SKEW <= moment <= stop + CLOCK_SKEW for start, stop in self.windows.get(c.id, ())):
+            return NOT_SIGNED_IN
+        claimant = payload.get("claimant")  # a task is given only to a caseworker of the municipality
+        if isinstance(claimant, str) and (claimant not in self.by_initials
+                                          or self.by_initials[claimant].revoked is not None):
+            return UNKNOWN
+        return None
 
 
 def public(c: Caseworker) -> dict[str, Any]:

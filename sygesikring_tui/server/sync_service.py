@@ -251,8 +251,10 @@ class SyncService:
                     continue
                 elif not_theirs is not None:
                     result = REFUSED
+                    named_in = payload.get("claimant") if not_theirs == "caseworker.unknown" and \
+                        author in who.by_initials else author
                     ans = {"op_id": op_id, "status": "rejected", "reasons": [{"code": not_theirs,
-                                                                              "params": {"by": str(author or "")[:64]}}],
+                                                                              "params": {"by": str(named_in or "")[:64]}}],
                            "version": state.version, "state": to_json(state)}
                     blocked.add(cpr)
                 elif o["base_version"] != state.version:

@@ -145,9 +145,19 @@ def test_a_desk_cannot_push_in_the_name_of_a_caseworker_not_signed_in_on_it(team
         sync.sync_once(a, ca)
         row = next(r for r in a.outbox() if r["op_id"] == op.op_id)
         assert row["status"] == "rejected" and [x["code"] for x in row["result"]["answer"]["reasons"]] == [reason]
-        assert team.storage.all_persons()[cpr].task(task).assignee is None
+        sync.resolve(a, op.op_id, "drop", "forkert navn")
+        # AB, signed in, holds the task and hands it to someone not of the municipality: refused too
+        claims.claim(a, cpr, task, "AB", TODAY)
+        sync.sync_once(a, ca)
+        op = claims.reassign(a, cpr, task, "XY" if who == "XY" else "ZZ", "AB", TODAY)[0]
+        sync.sync_once(a, ca)
+        row = next(r for r in a.outbox() if r["op_id"] == op.op_id)
+        assert [x["code"] for x in row["result"]["answer"]["reasons"]] == ["caseworker.unknown"]
+        assert team.storage.all_persons()[cpr].task(task).assignee == "AB"
         assert [x.op_id for x in claims.lost_claims(a)] == [op.op_id]  # shown, not silently dropped
         sync.resolve(a, op.op_id, "drop", "forkert navn")
+        claims.release(a, cpr, task, "AB", TODAY)
+        sync.sync_once(a, ca)
     # an operation naming nobody, once the municipality has caseworkers
     r = team.http(team.desk(MUNI_A)).post("/v1/push", json={"training": False, "ops": [
         {"op_id": "o-none", "kind": "task_claim", "cpr": cpr, "base_version": team.storage.all_persons()[cpr].version,
