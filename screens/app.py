@@ -43,6 +43,7 @@ from sygesikring_tui.store import Store, StoreError, open_store
 from .dialogs import MessageDialog, StoreErrorScreen, TooSmallScreen
 from .help import HelpScreen, help_key_for, help_text_for
 from .sync_view import ConflictLine, SyncStatusLine
+from .team import SIGN_OUT_KEY, TeamActions
 from .widgets import AppHeader, Guarded, TrainingBanner, refresh_all_texts
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class DeskCommands(SystemCommandsProvider):
                       help=t("palette.no_match.help"))
 
 
-class SygesikringApp(Guarded, App[int]):
+class SygesikringApp(Guarded, TeamActions, App[int]):
     """The desk app. Build it with :func:`make_app`."""
 
     CSS_PATH = "styles.tcss"
@@ -94,6 +95,8 @@ class SygesikringApp(Guarded, App[int]):
         Binding("f1", "help", show=False, id="help"),
         Binding("ctrl+q", "quit", show=False, priority=True, id="quit"),
         Binding("ctrl+l", "toggle_language", show=False, priority=True, id="language"),
+        # (ctrl+o is the inbox's "all statuses")
+        Binding(SIGN_OUT_KEY, "sign_out", show=False, priority=True, id="sign_out"),
     ]
 
     def __init__(self, store_path: Path | str, *, today: date | None = None, lang: str | None = None,
@@ -160,6 +163,11 @@ class SygesikringApp(Guarded, App[int]):
             self.refresh_sync_status()
             self.start_sync()
             self.set_interval(SYNC_POLL, self._sync_tick)
+            self.start_team()
+
+    async def on_event(self, event: events.Event) -> None:
+        self.note_input(event)  # the idle sign-out counts from the last key
+        await super().on_event(event)
 
     # -- sync with the server ----------------------------------------------------------
     def _has_synced(self) -> bool:
@@ -216,8 +224,9 @@ class SygesikringApp(Guarded, App[int]):
         elif self.sync_visible:
             self.refresh_sync_status()  # the age of the oldest waiting operation moves on
 
-    def refresh_sync_status(self) -> None:
-        """Read the sync state from the store and repaint the status and conflict lines."""
+    def refresh_sync_status(self, force: bool = False) -> None:
+        """Read the sync state from the store and repaint the status and conflict lines
+        (``force``: also when it is unchanged, e.g. someone signed in)."""
         if self.store is None:
             return
         from sygesikring_tui.store import sync_state  # not .sync (httpx): training never syncs
@@ -225,7 +234,7 @@ class SygesikringApp(Guarded, App[int]):
         st = sync_state.status(self.store)
         changed = st != self.sync_status
         self.sync_status = st
-        if not changed:
+        if not changed and not force:
             return
         for screen in self.screen_stack:
             for w in screen.query(SyncStatusLine):
@@ -405,7 +414,12 @@ class SygesikringApp(Guarded, App[int]):
             self.pop_screen()
 
     def launch(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
-        """Start a wizard (the wizard engine owns the screens)."""
+        """Start a wizard (the wizard engine owns the screens); on a task, claim it first or
+        ask when someone else holds it (:meth:`before_wizard`)."""
+        self.before_wizard(cpr, task_id, lambda: self._launch_now(cpr=cpr, task_id=task_id, wizard_key=wizard_key,
+                                                                  workaround_id=workaround_id))
+
+    def _launch_now(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
         try:
             from screens.wizards import launch_wizard
         except ImportError:
@@ -483,6 +497,11 @@ class SygesikringApp(Guarded, App[int]):
             yield SystemCommand(t("cmd.clear_filters"), t("cmd.clear_filters.help"), screen.action_clear_filters)
         if self._current_task() is not None:
             yield SystemCommand(t("cmd.wizard"), t("cmd.wizard.help"), self.action_suggested_wizard)
+            yield SystemCommand(t("cmd.claim"), t("cmd.claim.help"), self.action_claim_task)
+            yield SystemCommand(t("cmd.release"), t("cmd.release.help"), self.action_release_task)
+            yield SystemCommand(t("cmd.reassign"), t("cmd.reassign.help"), self.action_reassign_task)
+        if self.server and not self.is_training:
+            yield SystemCommand(t("cmd.sign_out"), t("cmd.sign_out.help"), self.action_sign_out)
         st = self.sync_status
         if st is not None and (st.conflicts or st.rejected):
             yield SystemCommand(t("cmd.conflicts"), t("cmd.conflicts.help"), self.open_conflicts)

@@ -77,6 +77,7 @@ COLUMNS = (
     Column("cpr", "inbox.col.cpr", 11),
     Column("name", "inbox.col.name", 12, 3),
     Column("workaround", "inbox.col.workaround", 9, 4),
+    Column("assignee", "inbox.col.assignee", 7),  # who claimed the task (initials)
 )
 
 
@@ -452,6 +453,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             fmt_cpr(row["cpr"]),
             row["name"],
             self._workaround_label(row["workaround_id"]),
+            row.get("assignee") or "",
         ]
 
     def _row_line(self, row: dict[str, Any], width: int, is_cursor: bool) -> Strip:
@@ -575,7 +577,7 @@ class SearchInput(Guarded, Input):
         if callable(search) and self.is_mounted:
             search(value)
 
-FILTER_FIELDS = ("status", "event_code", "workaround_id")
+FILTER_FIELDS = ("status", "event_code", "workaround_id", "assignee")
 
 
 class FilterBar(Guarded, Widget, can_focus=True):
@@ -611,7 +613,7 @@ class FilterBar(Guarded, Widget, can_focus=True):
         q = screen.inbox_list.query_
         focused = self.has_focus
         text = Text(no_wrap=True, overflow="ellipsis")
-        labels = (t("inbox.col.status"), t("inbox.col.event"), t("inbox.col.workaround"))
+        labels = (t("inbox.col.status"), t("inbox.col.event"), t("inbox.col.workaround"), t("inbox.col.assignee"))
         for i, (field, label) in enumerate(zip(FILTER_FIELDS, labels)):
             if i:
                 text.append(" · ")
@@ -666,6 +668,10 @@ class InboxScreen(Guarded, Screen[None]):
         Binding("r", "reload", show=False),
         Binding("c", "conflicts", show=False),
         Binding("ctrl+o", "all_statuses", show=False, id="inbox.all_statuses"),
+        Binding("t", "app.claim_task", show=False, id="inbox.claim"),
+        Binding("T", "app.release_task", show=False, id="inbox.release"),
+        Binding("a", "app.reassign_task", show=False, id="inbox.reassign"),
+        Binding("m", "claim_filter", show=False, id="inbox.claim_filter"),
     ]
 
     def __init__(self, query: InboxQuery | None = None) -> None:
@@ -717,8 +723,8 @@ class InboxScreen(Guarded, Screen[None]):
         if searching:
             return [("↵/↓", "inbox.key.to_list"), ("Esc", "inbox.key.clear_search"), ("F1", "ui.help"),
                     ("^q", "ui.quit")]
-        return [("↵", "inbox.key.open"), ("w", "inbox.key.wizard"), ("/", "inbox.key.search"),
-                ("f", "inbox.key.filter"), ("s", "inbox.key.sort"), ("F1", "ui.help"), ("^q", "ui.quit")]
+        return [("↵", "inbox.key.open"), ("w", "inbox.key.wizard"), ("t", "inbox.key.claim"), ("m", "inbox.key.mine"),
+                ("/", "inbox.key.search"), ("f", "inbox.key.filter"), ("F1", "ui.help"), ("^q", "ui.quit")]
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self.query_one(KeyBar).set_keys(self._keys(searching=isinstance(event.widget, SearchInput),
@@ -757,13 +763,25 @@ class InboxScreen(Guarded, Screen[None]):
             return t(f"status.{value}") if value else t("inbox.all")
         if field == "workaround_id" and value == "none":
             return t("inbox.no_workaround")
+        if field == "assignee":
+            return self._claim_label(value)
         return value or t("inbox.all")
+
+    def _claim_label(self, value: str | None) -> str:
+        if value is None:
+            return t("inbox.all")
+        if value == "none":
+            return t("inbox.claim.free")
+        return t("inbox.claim.mine") if value == self.sapp.author else value
 
     def filter_choices(self, field: str) -> list[tuple[Any, str]]:
         """The values ↑/↓ step through in the filter bar, with their full labels."""
         cat = self.sapp.catalogue
         if field == "status":
             return [(s, t(f"status.{s}") if s else t("inbox.all")) for s in STATUS_CHOICES]
+        if field == "assignee":
+            mine = self.sapp.author
+            return [(v, self._claim_label(v)) for v in ((None, mine, "none") if mine else (None, "none"))]
         if field == "event_code":
             index = self.inbox_list.index
             codes = index.values["event_code"] if index is not None else inbox.event_codes(self.sapp.store)
@@ -814,6 +832,21 @@ class InboxScreen(Guarded, Screen[None]):
             self._show("#search-note", text)
             self.query_one("#search-note", Static).set_class(bool(text), "-shown")
 
+    def action_claim_filter(self) -> None:
+        """``m``: Alle -> Mine -> Ikke taget -> Alle."""
+        choices = [v for v, _label in self.filter_choices("assignee")]
+        current = self.inbox_list.query_.assignee
+        i = choices.index(current) if current in choices else 0
+        self._set_query(assignee=choices[(i + 1) % len(choices)])
+
+    def team_changed(self) -> None:
+        """Someone signed in or out: "Mine" follows the one signed in."""
+        q = self.inbox_list.query_
+        if q.assignee not in (None, "none"):
+            self._set_query(assignee=self.sapp.author or None)
+        else:
+            self._update_filter_bar()
+
     def action_all_statuses(self) -> None:
         """Show tasks of every status (what the note under the search field offers)."""
         self._set_query(status=None)
@@ -839,7 +872,7 @@ class InboxScreen(Guarded, Screen[None]):
 
     def action_clear_filters(self) -> None:
         self.query_one(SearchInput).value = ""
-        self._set_query(status="open", event_code=None, workaround_id=None, search="")
+        self._set_query(status="open", event_code=None, workaround_id=None, assignee=None, search="")
 
     def action_reload(self) -> None:
         self.inbox_list.reload()

@@ -117,6 +117,9 @@ class PersonScreen(Guarded, Screen[None]):
     BINDINGS = [
         Binding("escape,backspace", "back", show=False),
         Binding("w", "wizard", show=False),
+        Binding("t", "app.claim_task", show=False, id="person.claim"),
+        Binding("T", "app.release_task", show=False, id="person.release"),
+        Binding("a", "app.reassign_task", show=False, id="person.reassign"),
         *[Binding(str(i + 1), f"tab('{name}')", show=False) for i, name in enumerate(TABS)],
     ]
 
@@ -146,7 +149,7 @@ class PersonScreen(Guarded, Screen[None]):
                         with VerticalScroll(id=f"scroll-{name}"):
                             yield Static("", id=f"body-{name}")
         yield SyncStatusLine(id="sync-status")
-        yield KeyBar([("1-7", "person.key.tabs"), ("w", "person.key.wizard"), ("Esc", "ui.back"),
+        yield KeyBar([("1-7", "person.key.tabs"), ("w", "person.key.wizard"), ("t", "inbox.key.claim"), ("Esc", "ui.back"),
                       ("F1", "ui.help"), ("^q", "ui.quit")], id="keybar")
 
     def on_mount(self) -> None:
@@ -340,6 +343,8 @@ class PersonScreen(Guarded, Screen[None]):
                 status = marker or t(f"status.{task.status.value}")
                 if task.closed_reason:
                     status += f" ({task.closed_reason})"
+                if task.assignee:
+                    status += f" · {task.assignee}"
                 if task.id == self.task_id:
                     status = "▶ " + status
                 w = cat.workarounds.get(task.workaround_id) if task.workaround_id else None

@@ -161,9 +161,12 @@ class SyncStatusLine(Widget):
         st = getattr(app, "sync_status", None)
         if st is None:
             return Text("")
+        who = app.who_text() if callable(getattr(app, "who_text", None)) else ""
         text = status_text(st, today=getattr(app, "today", None), configured=bool(getattr(app, "server", None)),
                            training=bool(getattr(app, "is_training", False)),
-                           width=max(self.content_region.width, 20))
+                           width=max(self.content_region.width - (len(who) + 3 if who else 0), 20))
+        if who:  # who is signed in, first
+            text = f"{who} · {text}"
         self.set_class(st.online is False, "-offline")
         self.set_class(bool(st.conflicts or st.rejected), "-attention")
         return Text(text, no_wrap=True, overflow="ellipsis")

@@ -16,7 +16,6 @@ marked "> ", warnings start with "! ", an operation that breaks a rule with "FEJ
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import logging
 from datetime import date
 from typing import Any
@@ -849,12 +848,8 @@ class WizardScreen(Screen[str | None]):
 
 
 def _author(app: Any) -> str:
-    for attr in ("caseworker", "author", "user"):
-        v = getattr(app, attr, None)
-        if isinstance(v, str) and v:
-            return v
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return ""
+    """The signed-in caseworker's initials (the trainee in training; "" when nobody): the
+    server checks every operation is in the name of a caseworker signed in on this desk."""
+    v = getattr(app, "author", "")
+    return v if isinstance(v, str) else ""
 

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from .db import Store
 
 KEY = "caseworker"
+TEAM_KEY = "team_required"  # "1": the server's municipality has caseworkers (sign-in needed)
 TRAINEE_INITIALS = "KURSIST"
 
 
@@ -70,3 +71,15 @@ def session_token(store: Store) -> str | None:
     """The session token for the server's ``X-Caseworker-Session`` (None: nobody signed in)."""
     signed = current(store)
     return signed.session or None if signed is not None else None
+
+
+def team_required(store: Store) -> bool:
+    """Whether the server said its municipality has caseworkers (as last seen)."""
+    row = store.conn.execute("SELECT value FROM sync_state WHERE key = ?", (TEAM_KEY,)).fetchone()
+    return row is not None and row[0] == "1"
+
+
+def set_team_required(store: Store, required: bool) -> None:
+    with store.transaction():
+        store.conn.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                           "value = excluded.value", (TEAM_KEY, "1" if required else "0"))
