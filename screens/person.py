@@ -149,7 +149,7 @@ class PersonScreen(Guarded, Screen[None]):
                         with VerticalScroll(id=f"scroll-{name}"):
                             yield Static("", id=f"body-{name}")
         yield SyncStatusLine(id="sync-status")
-        yield KeyBar([("1-7", "person.key.tabs"), ("w", "person.key.wizard"), ("t", "inbox.key.claim"), ("Esc", "ui.back"),
+        yield KeyBar([("1-7", "person.key.tabs"), ("w", "person.key.wizard"), ("Esc", "ui.back"),
                       ("F1", "ui.help"), ("^q", "ui.quit")], id="keybar")
 
     def on_mount(self) -> None:
