@@ -28,6 +28,7 @@ class MessageDialog(Guarded, ModalScreen[None]):
     """A short message the caseworker acknowledges with Enter or Escape."""
 
     HELP_KEY = "help.message"
+    KEYS = "ui.press_enter_to_close"  # the line that says which keys answer
     DEFAULT_CSS = """
     MessageDialog { align: center middle; }
     MessageDialog > Vertical { width: 70; max-width: 100%; height: auto; max-height: 90%;
@@ -50,12 +51,12 @@ class MessageDialog(Guarded, ModalScreen[None]):
         with Vertical():
             yield Label(f"{words(self._title)}{training_tag(self.app)}", id="msg-title")
             yield Static(words(self._text), id="msg-text")
-            yield Label(t("ui.press_enter_to_close"), id="msg-keys")
+            yield Label(t(self.KEYS), id="msg-keys")
 
     def refresh_texts(self) -> None:
         self.query_one("#msg-title", Label).update(f"{words(self._title)}{training_tag(self.app)}")
         self.query_one("#msg-text", Static).update(words(self._text))
-        self.query_one("#msg-keys", Label).update(t("ui.press_enter_to_close"))
+        self.query_one("#msg-keys", Label).update(t(self.KEYS))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -28,7 +28,7 @@ from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import claims, session
 
-from .dialogs import Words, words
+from .dialogs import MessageDialog
 from .widgets import AppHeader, Guarded, KeyBar, fmt_date, training_tag
 
 log = logging.getLogger(__name__)
@@ -136,38 +136,18 @@ class SignInScreen(Guarded, Screen[bool]):
         self.app.notify(t("signin.read_only"), timeout=4)
 
 
-class ConfirmDialog(Guarded, ModalScreen[bool]):
-    """A yes/no question: ``j``/``y``/Enter yes, ``n``/Escape no."""
+class ConfirmDialog(MessageDialog):
+    """A yes/no question: ``j``/``y``/Enter yes, ``n``/Escape no (dismissed with True/False)."""
 
     HELP_KEY = "help.confirm"
+    KEYS = "ui.confirm_keys"
     DEFAULT_CSS = """
-    ConfirmDialog { align: center middle; }
-    ConfirmDialog > Vertical { width: 70; max-width: 100%; height: auto; border: thick $warning;
-                               background: $surface; padding: 1 2; }
-    ConfirmDialog #confirm-title { text-style: bold; width: 100%; }
-    ConfirmDialog #confirm-text { width: 100%; margin: 1 0; }
-    ConfirmDialog #confirm-keys { color: $text-muted; }
+    ConfirmDialog > Vertical { border: thick $warning; }
     """
     BINDINGS = [Binding("j,y,enter", "answer(True)", show=False), Binding("n,escape", "answer(False)", show=False)]
 
-    def __init__(self, title: Words, text: Words) -> None:
-        super().__init__()
-        self._title = title
-        self._text = text
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(f"{words(self._title)}{training_tag(self.app)}", id="confirm-title")
-            yield Static(words(self._text), id="confirm-text")
-            yield Label(t("ui.confirm_keys"), id="confirm-keys")
-
-    def refresh_texts(self) -> None:
-        self.query_one("#confirm-title", Label).update(f"{words(self._title)}{training_tag(self.app)}")
-        self.query_one("#confirm-text", Static).update(words(self._text))
-        self.query_one("#confirm-keys", Label).update(t("ui.confirm_keys"))
-
     def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
+        self.dismiss(yes)  # type: ignore[arg-type]
 
 
 class ReassignDialog(Guarded, ModalScreen[str | None]):

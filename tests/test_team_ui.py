@@ -137,7 +137,7 @@ async def test_a_task_someone_else_holds_is_refused_at_once_and_a_wizard_on_it_a
         app.launch(cpr=row["cpr"], task_id=row["id"], wizard_key="doctor_choice", workaround_id="2.1")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
-        assert "AB" in str(app.screen.query_one("#confirm-text").render())
+        assert "AB" in str(app.screen.query_one("#msg-text").render())
         await pilot.press("n")
         await pilot.pause()
         assert not isinstance(app.screen, (ConfirmDialog, WizardScreen))
@@ -191,3 +191,20 @@ def test_sign_in_screen_at_80x24(snap_compare, tmp_path):
 
 def test_inbox_with_claimants_and_the_mine_filter_at_80x24(snap_compare, training_store):
     assert snap_compare(make_app(training_store, today=TODAY), press=["m"], terminal_size=SIZE, run_before=settled)
+
+
+async def test_idle_time_signs_the_caseworker_out_and_asks_again(tmp_path):
+    path = _signing_in_desk(tmp_path)
+    with open_store(path, create=False) as s:
+        session.remember(s, session.SignedIn("AB", "Anne Bech", False, "x" * 43, "2999-01-01T00:00:00+00:00"))
+    app = make_app(path, today=TODAY, server="http://127.0.0.1:9")
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        assert not isinstance(app.screen, SignInScreen) and app.author == "AB"
+        assert "Logget ind: AB" in str(app.screen.query_one("#sync-status").render())
+        app._last_input -= 10_000  # as if nobody pressed a key for hours
+        app._idle_check()
+        await settled(pilot)
+        assert app.caseworker is None and isinstance(app.screen, SignInScreen)
+        with open_store(path, create=False, exclusive=False) as s2:
+            assert session.current(s2) is None  # the session token is gone from the desk
