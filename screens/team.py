@@ -447,11 +447,11 @@ class TeamActions:
         """Starting a wizard on a task: an unclaimed one is claimed first; one someone else
         holds asks first; nobody signed in (connected desk) may not start one."""
         app: Any = self
+        if self.read_only:  # nothing is changed in nobody's name
+            app.notify(t("signin.needed"), severity="warning")
+            return
         if task_id is None:
             go()
-            return
-        if self.read_only:
-            app.notify(t("signin.needed"), severity="warning")
             return
         task = self.store.task(task_id)
         who = self.author

@@ -178,6 +178,10 @@ async def test_connected_with_nobody_signed_in_asks_for_sign_in_and_escape_leave
         await pilot.press("t")
         await pilot.pause()
         assert notes[-1] == t("signin.needed") and app.store.outbox() == []
+        cpr = app.store.conn.execute("SELECT cpr FROM persons").fetchone()[0]
+        app.launch(cpr=cpr, task_id=None, wizard_key="doctor_choice", workaround_id="2.1")  # no task either
+        await pilot.pause()
+        assert not isinstance(app.screen, WizardScreen) and notes[-1] == t("signin.needed")
         await pilot.press("ctrl+g")  # signs in
         await pilot.pause()
         assert isinstance(app.screen, SignInScreen)
@@ -208,3 +212,46 @@ async def test_idle_time_signs_the_caseworker_out_and_asks_again(tmp_path):
         assert app.caseworker is None and isinstance(app.screen, SignInScreen)
         with open_store(path, create=False, exclusive=False) as s2:
             assert session.current(s2) is None  # the session token is gone from the desk
+
+
+async def test_signing_in_by_keys_against_a_server_then_a_claim_reaches_it_in_that_name(tmp_path):
+    from datetime import date as _date
+
+    from sygesikring_tui import sync
+    from sygesikring_tui.server.app import create_app
+    from sygesikring_tui.server.storage import Storage
+    from tests.server.srvkit import UvicornThread, load_records
+
+    storage = Storage(str(tmp_path / "server.db"), today=lambda: _date(2026, 3, 2))
+    p = make_person(random.Random(13))
+    storage.load(load_records([p]))
+    _cw, secret = storage.add_caseworker(751, "AB", "Anne Bech")
+    token = storage.add_desk("desk", 751)[1]
+    srv = UvicornThread(create_app(storage)).start()
+    try:
+        path = tmp_path / "desk.db"
+        with open_store(path) as s, sync.SyncClient(srv.url, token) as c:
+            sync.sync_once(s, c)
+        app = make_app(path, today=TODAY, server=srv.url, token=token, sync_interval=0.2)
+        async with app.run_test(size=SIZE) as pilot:
+            for _ in range(100):  # the server is asked whether the municipality has caseworkers
+                await pilot.pause(0.05)
+                if isinstance(app.screen, SignInScreen):
+                    break
+            assert isinstance(app.screen, SignInScreen)
+            await pilot.press("a", "b", "enter", *secret, "enter")
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if app.caseworker is not None:
+                    break
+            assert app.caseworker.initials == "AB" and not isinstance(app.screen, SignInScreen)
+            assert secret not in path.read_bytes().decode("latin-1")  # the desk keeps no secret
+            await pilot.press("t")
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if storage.all_persons()[p.cpr].tasks[0].assignee == "AB":
+                    break
+            assert storage.all_persons()[p.cpr].tasks[0].assignee == "AB"
+    finally:
+        srv.stop()
+        storage.close()
