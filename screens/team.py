@@ -361,7 +361,9 @@ class TeamActions:
             return None
         return who or ""  # "" : a desk of a municipality without caseworkers
 
-    def _claim_op(self, do: Callable[[], Any], done_key: str, cpr: str, **params: Any) -> bool:
+    def _claim_op(self, do: Callable[[], Any], done_key: str, cpr: str, quiet: bool = False, **params: Any) -> bool:
+        """Run a claim, release or hand-over; a rule's no is said at once (``quiet``: no word
+        when it went through, e.g. the claim a wizard's start makes)."""
         app: Any = self
         try:
             do()
@@ -373,7 +375,8 @@ class TeamActions:
             app.notify(violation_text(exc), severity="warning", timeout=6)
             return False
         log.info("%s on %s", done_key, mask(cpr))
-        app.notify(t(done_key, **params), timeout=3)
+        if not quiet:
+            app.notify(t(done_key, **params), timeout=3)
         self._after_claim_change()
         return True
 
@@ -460,7 +463,7 @@ class TeamActions:
             return
         if task.assignee is None:
             if self._claim_op(lambda: claims.claim(self.store, cpr, task_id, who, getattr(self, "today")),
-                              "claim.done", cpr):
+                              "claim.done", cpr, quiet=True):
                 go()
             return
 

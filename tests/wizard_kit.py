@@ -91,6 +91,11 @@ async def open_from_inbox(pilot, cpr: str, task_id: str) -> WizardScreen:
     assert inbox.inbox_list.selected["id"] == task_id
     await pilot.press("w")
     await pilot.pause()
+    from screens.team import ConfirmDialog
+
+    if isinstance(pilot.app.screen, ConfirmDialog):  # a colleague of the training team holds the task
+        await pilot.press("j")
+        await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, WizardScreen)
     return screen
