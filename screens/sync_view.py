@@ -280,12 +280,28 @@ def operation_text(item: ConflictItem) -> str:
         return t("sync.op_kind", kind=item.kind)
 
 
+def lost_claim(item: ConflictItem) -> dict[str, str] | None:
+    """A claim that came back as a conflict because another caseworker holds the task now:
+    who and since when (None for any other conflict)."""
+    from sygesikring_tui.domain.operations import claim_holder
+
+    if item.kind != "task_claim" or item.server is None:
+        return None
+    task = item.server.task(str(item.payload.get("task_id")))
+    if task is None or task.assignee is None or task.assignee == item.payload.get("claimant"):
+        return None
+    return claim_holder(task)
+
+
 def reason_texts(item: ConflictItem) -> list[str]:
     """Why the server refused: rule codes translated (rule.*), a conflict and a blocked
     operation explained."""
     if item.status == "conflict":
         if item.blocked_by:
             return [t("sync.reason.blocked")]
+        held = lost_claim(item)
+        if held is not None:  # someone else took the task first: whose, since when
+            return [t("rule.task_claimed", **held)]
         return [t("sync.reason.conflict")]
     out = []
     for r in item.reasons:

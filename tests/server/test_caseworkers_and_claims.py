@@ -100,6 +100,12 @@ def test_both_claim_offline_then_sync_exactly_one_holds_the_task(team: Env, tmp_
     lost = claims.lost_claims(b)
     assert [(x.task_id, x.holder, x.since) for x in lost] == [(task, "AB", holder.claimed_at)]
     assert claims.lost_claims(a) == []
+    # B's conflict list says whose and since when
+    from screens.sync_view import reason_texts
+    from sygesikring_tui.i18n import t
+
+    (item,) = sync.conflicts(b)
+    assert reason_texts(item) == [t("rule.task_claimed", by="AB", since=holder.claimed_at[:10])]
     # Now B knows: a second try is refused at once, naming whose and since when.
     with pytest.raises(RuleViolation) as exc:
         claims.claim(b, cpr, task, "CD", TODAY)
