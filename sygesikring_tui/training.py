@@ -27,6 +27,7 @@ import random
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -944,16 +945,18 @@ class _Gen:
 
 def _claimed(task: Task, today: date) -> Task:
     """``task``, claimed by a member of :data:`TEAM` for a share of the open ones. The draw is
-    by the task's id alone, so the rest of the content is the same with or without claims."""
+    a hash of the task's id alone (cheap, and the rest of the content is the same with or
+    without claims)."""
     if task.status != TaskStatus.OPEN:
         return task
-    r = random.Random(f"claim/{task.id}")
-    if r.random() >= CLAIMED_SHARE:
+    h = zlib.crc32(task.id.encode("ascii"))
+    if h % 1000 >= CLAIMED_SHARE * 1000:
         return task
-    who = TEAM[r.randrange(len(TEAM))][0]
-    since = max(task.received, today - timedelta(days=r.randrange(0, 5)))
-    return dataclasses.replace(task, assignee=who, claimed_at=f"{since.isoformat()}T{r.randrange(8, 16):02d}:"
-                                                              f"{r.randrange(60):02d}:00+01:00")
+    h //= 1000
+    who = TEAM[h % len(TEAM)][0]
+    since = max(task.received, today - timedelta(days=h // 7 % 5))
+    return dataclasses.replace(task, assignee=who,
+                               claimed_at=f"{since.isoformat()}T{8 + h // 41 % 8:02d}:{h // 331 % 60:02d}:00+01:00")
 
 
 def _years_before(d: date, years: int) -> date:
