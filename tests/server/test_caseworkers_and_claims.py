@@ -114,6 +114,8 @@ def test_both_claim_offline_then_sync_exactly_one_holds_the_task(team: Env, tmp_
     pushed = {(r.caseworker, r.action) for r in audit_query(team.storage.engine, cpr=cpr)
               if r.action.startswith("push:")}
     assert pushed == {("AB", "push:applied"), ("CD", "push:conflict")}
+    pulled = {r.caseworker for r in audit_query(team.storage.engine, cpr=cpr) if r.action == "pull"}
+    assert pulled == {"AB", "CD"}  # a pull names the caseworker of the session it came with
 
 
 def test_the_claimant_releases_and_a_team_lead_reassigns(team: Env, tmp_path: Path):
