@@ -220,3 +220,26 @@ def test_a_demo_load_carries_the_team_and_its_claims_and_prints_each_secret_once
         assert session_.caseworker.name == "Anne Bech"
     finally:
         st.close()
+
+
+def test_the_cli_adds_a_caseworker_printing_the_secret_once_lists_without_it_and_revokes(tmp_path: Path, capsys):
+    from sygesikring_tui.server import cli
+
+    db = str(tmp_path / "s.db")
+    assert cli.main(["--db", db, "add-caseworker", "--municipality", "101", "--initials", "abc", "--name", "Anne B",
+                     "--team-lead"]) == 0
+    out = capsys.readouterr()
+    secret = out.out.strip()
+    assert len(secret) == 19 and "team lead ABC" in out.err and secret not in out.err
+    assert cli.main(["--db", db, "add-caseworker", "--municipality", "101", "--initials", "ABC", "--name", "x"]) == 1
+    capsys.readouterr()
+    assert cli.main(["--db", db, "list-caseworkers"]) == 0
+    listed = capsys.readouterr().out
+    assert "ABC" in listed and "lead" in listed and secret not in listed
+    assert cli.main(["--db", db, "revoke-caseworker", "--municipality", "101", "--initials", "abc"]) == 0
+    assert cli.main(["--db", db, "revoke-caseworker", "--municipality", "101", "--initials", "abc"]) == 1
+    st = Storage(db)
+    try:
+        assert st.list_caseworkers(101)[0].revoked is not None
+    finally:
+        st.close()
