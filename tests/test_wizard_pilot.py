@@ -47,7 +47,8 @@ async def test_renumbering_from_inbox_to_committed_store(training_store: Path) -
         assert any(old_cpr[:6] in n.text and cpr[:6] in n.text for n in new.notes)
         assert new.task(task_id).status == TaskStatus.CLOSED
         assert new.task(task_id).closed_reason == texts.CLOSE_RENUMBERED
-        rows = [r for r in s.outbox("pending") if r["cpr"] in (cpr, old_cpr)]
+        # (the claim the wizard's start made is its own one-step case)
+        rows = [r for r in s.outbox("pending") if r["cpr"] in (cpr, old_cpr) and r["kind"] != "task_claim"]
         assert rows and {r["case_id"] for r in rows} == {rows[0]["case_id"]}
 
 

@@ -10,6 +10,7 @@ import pytest
 from conftest import TODAY
 
 from screens.app import make_app
+from screens.inbox import COLUMNS
 from screens.wizards import launch_wizard
 from screens.wizards.engine import RetiredWarning, Toggle, WizardScreen
 from sygesikring_tui.domain.wizards import card_records, prison_switch
@@ -18,6 +19,8 @@ from sygesikring_tui.domain.wizards.common import ACK_AP4
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import open_store
 from tests.wizard_kit import SIZE, find_task, in_group4_card_taken, married_within, only_040, open_from_inbox, text_of
+
+WORKAROUND_COLUMN = [c.key for c in COLUMNS].index("workaround")
 
 
 @pytest.fixture(autouse=True)
@@ -155,7 +158,7 @@ async def test_palette_marks_release_live_retires_its_suggestions_and_undo_resto
         await pilot.pause()
         row = inbox.inbox_list.selected
         assert row["id"] == task_id and row["workaround_id"] is None
-        assert inbox.inbox_list.row_texts(row)[-1] == t("inbox.no_workaround")
+        assert inbox.inbox_list.row_texts(row)[WORKAROUND_COLUMN] == t("inbox.no_workaround")
         await pilot.press("w")  # no longer suggested: no wizard starts
         await pilot.pause()
         assert not isinstance(app.screen, (WizardScreen, RetiredWarning))
