@@ -76,7 +76,8 @@ COLUMNS = (
     Column("event", "inbox.col.event", 10, 4),
     Column("cpr", "inbox.col.cpr", 11),
     Column("name", "inbox.col.name", 12, 3),
-    Column("workaround", "inbox.col.workaround", 9, 4),
+    # "2.7.3 Genfinding": a section and its short name (<= 10 characters) fit at 80 columns
+    Column("workaround", "inbox.col.workaround", 16, 2),
 )
 
 
@@ -437,7 +438,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if label is None:
             # a workaround, or an attention point whose check is the solution (040: AP4)
             w = (self.catalogue.workarounds.get(wid) or self.catalogue.attention_points.get(wid)) if wid else None
-            label = f"{w.id} {w.title()}" if w else (wid or t("inbox.no_workaround"))
+            label = f"{w.id} {w.short()}" if w else (wid or t("inbox.no_workaround"))
             self._wa_labels[wid] = label
         return label
 
