@@ -448,7 +448,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             label = f"{w.id} {w.title()}" if w else (wid or t("inbox.no_workaround"))
             self._wa_labels[wid] = label
         # A task with a wizard draft says so in text, first (the column is cut at 80 wide).
-        return f"{t('draft.marker')}: {label}" if draft else label
+        return f"{t('draft.marker')} {label}" if draft else label
 
     def row_texts(self, row: dict[str, Any]) -> list[str]:
         status = row["status"]

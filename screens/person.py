@@ -421,7 +421,7 @@ class PersonScreen(Guarded, Screen[None]):
         ol.clear_options()
         for i, w in enumerate(self.wizards):
             prefix = "★ " if w.suggested else "  "
-            marker = f"{t('draft.marker')}: " if w.draft is not None else ""
+            marker = f"{t('draft.marker')} " if w.draft is not None else ""
             ol.add_option(Option(f"{prefix}{marker}{w.label}", id=str(i)))
         from sygesikring_tui.releases import live_releases
 
