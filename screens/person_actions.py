@@ -46,4 +46,5 @@ def note_flow(app: SygesikringApp, cpr: str, task_id: str | None = None) -> None
             log.info("note written on %s", mask(cpr))
             committed(app, t("note.saved"))
 
-    app.push_screen(PersonNoteDialog(lambda: t("note.title"), lambda: t("note.text", name=name)), answered)
+    key = "note.text_training" if getattr(app, "is_training", False) else "note.text"
+    app.push_screen(PersonNoteDialog(lambda: t("note.title"), lambda: t(key, name=name)), answered)
