@@ -38,7 +38,8 @@ def discard_flow(app: SygesikringApp, cases: list[Case], after: Callable[[], Non
     if not cases:
         app.notify(t("draft.none"), severity="warning")
         return
-    names = ", ".join(dict.fromkeys(draft_title(app, c) for c in cases))
+    def names() -> str:  # in the language of the moment (ctrl+l redraws the dialog)
+        return ", ".join(dict.fromkeys(draft_title(app, c) for c in cases))
 
     def answered(answer: str | None) -> None:
         if answer != "yes":
@@ -51,7 +52,7 @@ def discard_flow(app: SygesikringApp, cases: list[Case], after: Callable[[], Non
             after()
 
     app.push_screen(confirm(lambda: t("draft.discard_title"),
-                            lambda: t("draft.discard_text", n=len(cases), wizard=names), "draft.discard_yes"),
+                            lambda: t("draft.discard_text", n=len(cases), wizard=names()), "draft.discard_yes"),
                     answered)
 
 
