@@ -120,7 +120,7 @@ def _section(title: str, body: RenderableType | None, empty_key: str = "person.n
 class PersonScreen(Guarded, Screen[None]):
     HELP_KEY = "help.person"
     DEFAULT_CSS = """
-    PersonScreen #person-summary { height: 1; padding: 0 1; text-style: bold; }
+    PersonScreen #person-summary { height: 1; width: 100%; padding: 0 1; text-style: bold; }
     PersonScreen TabbedContent { height: 1fr; }
     PersonScreen TabPane { padding: 0; }
     PersonScreen VerticalScroll { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
@@ -233,7 +233,8 @@ class PersonScreen(Guarded, Screen[None]):
                  t("person.group_short", group=g.group if g else "–"), t("person.doctor_short", doctor=doctor)]
         if st.open_tasks():
             parts.append(t("person.open_tasks_short", n=len(st.open_tasks())))
-        summary.update(" · ".join(parts))
+        # One line: a long practice name is cut with "…", never mid-word at the edge.
+        summary.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
         self.query_one("#body-facts", Static).update(self._facts())
         self.query_one("#body-insurance", Static).update(self._insurance())
         self.query_one("#body-cards", Static).update(self._cards())
