@@ -174,10 +174,7 @@ async def test_f1_on_a_task_without_a_wizard_says_what_the_guide_says(training_s
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         tid, _cpr = first_open_task(app.store, wizard=False)
-        await cursor_to(pilot, tid)
-        await pilot.press("escape")  # (the cursor is on the list; F1 from there)
-        await pilot.pause()
-        app.screen.inbox_list.focus()
+        await cursor_to(pilot, tid)  # (the list has the focus: F1 from there)
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)

@@ -51,6 +51,15 @@ def commit_cohabitant_doctor(store, cpr: str) -> None:
     store.commit_case(case.id, planned, TODAY, author="test")
 
 
+def stale_draft(path):
+    """(task id, draft case) of a 2.3.2 draft at its review, made stale by 2.3.1 committed."""
+    with open_store(path) as s:
+        tid, cpr = host_move_task(s)
+        case = draft_at_review(s, tid, cpr)
+        commit_cohabitant_doctor(s, cpr)
+    return tid, case
+
+
 def test_a_232_draft_can_no_longer_pass_once_231_is_committed_for_the_person(training_store):
     with open_store(training_store) as s:
         tid, cpr = host_move_task(s)
@@ -115,10 +124,7 @@ async def test_d_in_the_inbox_discards_the_selected_tasks_draft_after_asking(tra
 
 
 async def test_a_stale_draft_says_why_and_restart_discards_it_and_opens_the_wizard_afresh(training_store):
-    with open_store(training_store) as s:
-        tid, cpr = host_move_task(s)
-        old = draft_at_review(s, tid, cpr)
-        commit_cohabitant_doctor(s, cpr)
+    tid, old = stale_draft(training_store)
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -141,10 +147,7 @@ async def test_a_stale_draft_says_why_and_restart_discards_it_and_opens_the_wiza
 
 
 async def test_a_stale_draft_can_be_discarded_without_opening_the_wizard(training_store):
-    with open_store(training_store) as s:
-        tid, cpr = host_move_task(s)
-        old = draft_at_review(s, tid, cpr)
-        commit_cohabitant_doctor(s, cpr)
+    tid, old = stale_draft(training_store)
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
