@@ -140,3 +140,22 @@ async def test_n_on_the_person_screen_writes_a_note_that_is_an_operation(trainin
         assert [n.text for n in st.notes if n.text == "Borgeren har ringet"]
         assert [o["kind"] for o in app.store.outbox()] == ["note_add"]
     assert app.error_count == 0
+
+
+async def test_enter_in_the_followups_view_opens_the_person_on_the_notes_tab(training_store):
+    with open_store(training_store) as s:
+        _tid, cpr = first_open_task(s)
+    add_followups(training_store, cpr, ("Ring til lægen", "2026-11-20"))
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o", "enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, PersonScreen) and screen.cpr == cpr
+        assert screen.query_one("TabbedContent").active == "tab-notes"
+        assert "Ring til lægen" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, FollowupsScreen)
+    assert app.error_count == 0
