@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Static
 from sygesikring_tui.domain import closing
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.domain.model import Task
+from sygesikring_tui.domain.operations import NOTE_MAX
 from sygesikring_tui.i18n import t
 
 from .choice_lines import ChoiceLines
@@ -84,7 +85,7 @@ class CloseTaskDialog(Guarded, ModalScreen[CloseRequest | None]):
             yield Label(t("close.reason"), classes="close-label", id="close-reason-label")
             yield ChoiceLines(reason_options(), id="close-reasons")
             yield Label(self._note_label(), classes="close-label", id="close-note-label")
-            yield Input(placeholder=t("close.note_placeholder"), id="close-note", max_length=closing_note_max())
+            yield Input(placeholder=t("close.note_placeholder"), id="close-note", max_length=NOTE_MAX)
             yield Static("", id="close-error")
             yield KeyBar(self._keys(), id="close-keys")
 
@@ -148,12 +149,6 @@ class CloseTaskDialog(Guarded, ModalScreen[CloseRequest | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def closing_note_max() -> int:
-    from sygesikring_tui.domain.operations import NOTE_MAX
-
-    return NOTE_MAX
 
 
 def close_task_flow(app: SygesikringApp, cpr: str, task_id: str | None, *, choose: bool = False) -> None:

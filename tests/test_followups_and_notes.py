@@ -4,7 +4,6 @@ the store (outbox, history), made by real key presses."""
 
 from __future__ import annotations
 
-from datetime import date
 
 from screens.app import make_app
 from screens.followups import FollowupsScreen, TickFollowupDialog
