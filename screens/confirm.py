@@ -31,7 +31,8 @@ class ChoiceDialog(Guarded, ModalScreen[str | None]):
     ChoiceDialog #choice-text { width: 100%; margin: 1 0; }
     ChoiceDialog KeyBar { dock: none; margin: 1 0 0 0; }
     """
-    BINDINGS = [Binding("escape", "cancel", show=False, id="confirm.cancel")]
+    BINDINGS = [Binding("escape", "cancel", show=False, id="confirm.cancel"),
+                Binding("f1", "app.help", show=False, id="confirm.help")]  # (a modal stops the app's F1)
 
     def __init__(self, title: Words, text: Words, answers: Sequence[tuple[str, Callable[[], str]]]) -> None:
         super().__init__()
@@ -47,7 +48,8 @@ class ChoiceDialog(Guarded, ModalScreen[str | None]):
             yield Label(f"{words(self._title)}{training_tag(self.app)}", id="choice-title")
             yield Static(words(self._text), id="choice-text", markup=False)
             yield ChoiceLines(self._options(), id="choice-answers")
-            yield KeyBar([("↑/↓", "confirm.key.choose"), ("↵", "confirm.key.take"), ("Esc", "close.key.cancel")],
+            yield KeyBar([("↑/↓", "confirm.key.choose"), ("↵", "confirm.key.take"), ("Esc", "close.key.cancel"),
+                          ("F1", "ui.help")],
                          id="choice-keys")
 
     def on_mount(self) -> None:

@@ -127,7 +127,8 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
     NoteDialog #note-error { color: $error; text-style: bold; height: auto; }
     NoteDialog #note-keys { color: $text-muted; }
     """
-    BINDINGS = [Binding("escape", "cancel", show=False)]
+    BINDINGS = [Binding("escape", "cancel", show=False),
+                Binding("f1", "app.help", show=False, id="note.help")]  # (a modal stops the app's F1)
     # The texts' keys (a subclass asks for another kind of note with its own words).
     PLACEHOLDER_KEY = "sync.drop.placeholder"
     KEYS_KEY = "sync.drop.keys"

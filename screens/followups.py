@@ -64,6 +64,7 @@ class TickFollowupDialog(Guarded, ModalScreen[Tick | None]):
     BINDINGS = [
         Binding("escape", "cancel", show=False, id="followup_tick.cancel"),
         Binding("ctrl+s", "submit", show=False, id="followup_tick.submit"),
+        Binding("f1", "app.help", show=False, id="followup_tick.help"),  # (a modal stops the app's F1)
     ]
 
     def __init__(self, followups: list[OpenFollowUp], current: str | None, today: date, caseworker: str) -> None:
@@ -92,7 +93,8 @@ class TickFollowupDialog(Guarded, ModalScreen[Tick | None]):
 
     @staticmethod
     def _keys() -> list[tuple[str, str]]:
-        return [("Tab", "close.key.next_field"), ("^s", "followup.key.tick"), ("Esc", "close.key.cancel")]
+        return [("Tab", "close.key.next_field"), ("^s", "followup.key.tick"), ("Esc", "close.key.cancel"),
+                ("F1", "ui.help")]
 
     def _title(self) -> str:
         return f"{t('followup.tick_title')}{training_tag(self.app)}"

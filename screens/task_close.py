@@ -59,6 +59,7 @@ class CloseTaskDialog(Guarded, ModalScreen[CloseRequest | None]):
     BINDINGS = [
         Binding("escape", "cancel", show=False, id="close_task.cancel"),
         Binding("ctrl+s", "submit", show=False, id="close_task.submit"),
+        Binding("f1", "app.help", show=False, id="close_task.help"),  # (a modal stops the app's F1)
     ]
 
     def __init__(self, tasks: list[Task], current: str | None, event_name: Any) -> None:
@@ -91,7 +92,7 @@ class CloseTaskDialog(Guarded, ModalScreen[CloseRequest | None]):
 
     def _keys(self) -> list[tuple[str, str]]:
         return [("↑/↓", "close.key.reason"), ("Tab", "close.key.next_field"), ("^s", "close.key.close"),
-                ("Esc", "close.key.cancel")]
+                ("Esc", "close.key.cancel"), ("F1", "ui.help")]
 
     def _title(self) -> str:
         return f"{t('close.title')}{training_tag(self.app)}"

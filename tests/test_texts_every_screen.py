@@ -394,6 +394,7 @@ async def test_the_daily_work_screens_read_in_danish_and_in_english(training_sto
     """Close task (and its error), follow-ups view and tick (and its errors), the note
     dialog, draft marker and discard, a stale draft, the release confirmation, F1 on a task
     without a wizard: each in both languages."""
+    from screens.help import HelpScreen
     from screens.person import PersonScreen
     from sygesikring_tui.domain.operations import PlannedOp
     from sygesikring_tui.store.quick import commit_quick
@@ -418,14 +419,28 @@ async def test_the_daily_work_screens_read_in_danish_and_in_english(training_sto
         await r.read("inbox with a draft marker", data)
         await pilot.press("l")
         await r.read("close task dialog", data)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen), "close task help"
+        await r.read("close task help", data)
+        await pilot.press("escape")
         await pilot.press("down", "down", "down", "ctrl+s")
         await r.read("close task dialog, note required", data)
         await pilot.press("escape", "d")
         await r.read("discard draft confirmation", data)
         await pilot.press("escape", "o")
         await r.read("follow-ups view", data)
-        await pilot.press("a")
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen), "follow-ups help"
+        await r.read("follow-ups help", data)
+        await pilot.press("escape", "a")
         await r.read("follow-up tick", data)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen), "follow-up tick help"
+        await r.read("follow-up tick help", data)
+        await pilot.press("escape")
         app.screen.query_one("#tick-date").value = "x"
         app.screen.query_one("#tick-who").value = ""
         await pilot.press("ctrl+s")
