@@ -25,6 +25,15 @@ def add_followups(path, cpr: str, *items: tuple[str, str | None]) -> None:
             commit_quick(s, "test", cpr, None, [PlannedOp(cpr, "followup_add", payload)], TODAY)
 
 
+def person_with_a_due_followup(path) -> str:
+    """The CPR number of the first open task's person, given the follow-up "Ring til lægen"
+    due 20-11-2026 (before TODAY)."""
+    with open_store(path) as s:
+        _tid, cpr = first_open_task(s)
+    add_followups(path, cpr, ("Ring til lægen", "2026-11-20"))
+    return cpr
+
+
 def test_open_followups_lists_every_persons_open_ones_due_first(training_store):
     with open_store(training_store) as s:
         (a, _), (b, _) = s.conn.execute("SELECT cpr, 1 FROM persons ORDER BY cpr LIMIT 2").fetchall()
@@ -79,9 +88,7 @@ async def test_the_followups_view_marks_due_ones_in_text_and_a_tick_removes_it(t
 
 
 async def test_a_tick_date_after_today_is_refused_beside_the_date_field(training_store):
-    with open_store(training_store) as s:
-        _tid, cpr = first_open_task(s)
-    add_followups(training_store, cpr, ("Ring til lægen", "2026-11-20"))
+    cpr = person_with_a_due_followup(training_store)
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -142,9 +149,7 @@ async def test_n_on_the_person_screen_writes_a_note_that_is_an_operation(trainin
 
 
 async def test_enter_in_the_followups_view_opens_the_person_on_the_notes_tab(training_store):
-    with open_store(training_store) as s:
-        _tid, cpr = first_open_task(s)
-    add_followups(training_store, cpr, ("Ring til lægen", "2026-11-20"))
+    cpr = person_with_a_due_followup(training_store)
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
