@@ -739,8 +739,8 @@ class InboxScreen(Guarded, Screen[None]):
         if searching:
             return [("↵/↓", "inbox.key.to_list"), ("Esc", "inbox.key.clear_search"), ("F1", "ui.help"),
                     ("^q", "ui.quit")]
-        return [("↵", "inbox.key.open"), ("w", "inbox.key.wizard"), ("l", "inbox.key.close"), ("/", "inbox.key.search"),
-                ("f", "inbox.key.filter"), ("o", "inbox.key.followups"), ("F1", "ui.help")]
+        return [("↵", "inbox.key.open"), ("w", "inbox.key.wizard"), ("l", "inbox.key.close"),
+                ("/", "inbox.key.search"), ("f", "inbox.key.filter"), ("o", "inbox.key.followups"), ("F1", "ui.help")]
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self.query_one(KeyBar).set_keys(self._keys(searching=isinstance(event.widget, SearchInput),

@@ -5,7 +5,6 @@ without a wizard says what the guide says."""
 
 from __future__ import annotations
 
-from datetime import date
 
 import pytest
 
@@ -201,4 +200,4 @@ def test_guidance_names_an_attention_point_a_conditional_workaround_and_the_outs
     assert kind("011") == "wizard"
     retired = cat.retired(frozenset({"1.1"}))
     st = replace(p, tasks=(a_task(p.cpr, "013", "t"),))
-    assert closing.guidance(cat.suggestion_rules, st.tasks[0], st, date(2026, 11, 25), retired=retired).kind == "retired"
+    assert closing.guidance(cat.suggestion_rules, st.tasks[0], st, TODAY, retired=retired).kind == "retired"

@@ -49,7 +49,8 @@ def test_a_tick_date_must_be_a_date_not_after_today_and_needs_a_caseworker():
     assert tick_problems("25-11-2026", "sb", TODAY) == {}
     assert tick_problems("2026-11-24", "sb", TODAY) == {}
     assert tick_problems("26-11-2026", "sb", TODAY) == {"date": "followup.error.future"}
-    assert tick_problems("32-11-2026", " ", TODAY) == {"date": "date.invalid", "caseworker": "followup.error.caseworker"}
+    assert tick_problems("32-11-2026", " ", TODAY) == {"date": "date.invalid",
+                                                       "caseworker": "followup.error.caseworker"}
 
 
 async def test_the_followups_view_marks_due_ones_in_text_and_a_tick_removes_it(training_store):
