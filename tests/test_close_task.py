@@ -5,7 +5,6 @@ without a wizard says what the guide says."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from screens.app import make_app
