@@ -6,10 +6,12 @@ operation."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -184,6 +186,7 @@ class FollowupsScreen(Guarded, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.items: list[OpenFollowUp] = []
+        self._loading = True
 
     @property
     def sapp(self) -> SygesikringApp:
@@ -206,8 +209,26 @@ class FollowupsScreen(Guarded, Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        self.items = open_followups(self.sapp.store)
+        """Read the open follow-ups in a thread (every person's document: ~2 s at 140k
+        persons); the list says it is loading meanwhile and the keys keep working."""
+        self._loading = True
+        self._read(str(self.sapp.store.path))
         self._show_items()
+
+    @work(thread=True, exclusive=True, group="followups", exit_on_error=False)
+    def _read(self, path: str) -> None:
+        conn = sqlite3.connect(path, timeout=3.0)
+        try:
+            items = open_followups(conn)
+        finally:
+            conn.close()
+        self.app.call_from_thread(self._loaded, items)
+
+    def _loaded(self, items: list[OpenFollowUp]) -> None:
+        self.items = items
+        self._loading = False
+        if self.is_mounted:
+            self._show_items()
 
     def refresh_texts(self) -> None:
         self._show_items()
@@ -215,13 +236,15 @@ class FollowupsScreen(Guarded, Screen[None]):
     def _show_items(self) -> None:
         today = self.sapp.today
         due = sum(1 for f in self.items if f.is_due(today))
+        count = t("followups.loading") if self._loading else t("followups.count", n=len(self.items))
         self.query_one("#followups-count", Label).update(
-            t("followups.count", n=len(self.items)) + (" · " + t("followups.due_count", n=due) if due else ""))
+            count + (" · " + t("followups.due_count", n=due) if due and not self._loading else ""))
         ol = self.query_one(OptionList)
         keep = ol.highlighted
         ol.clear_options()
         if not self.items:
-            ol.add_option(Option(t("followups.empty"), id="none", disabled=True))
+            if not self._loading:
+                ol.add_option(Option(t("followups.empty"), id="none", disabled=True))
             return
         for i, f in enumerate(self.items):
             ol.add_option(Option(f"{fmt_cpr(f.cpr)} {f.name} · {followup_label(f, today)}", id=str(i)))

@@ -40,7 +40,7 @@ def test_open_followups_lists_every_persons_open_ones_due_first(training_store):
     add_followups(training_store, a, ("Ring til lægen", "2026-11-20"), ("Uden frist", None))
     add_followups(training_store, b, ("Send brev", "2026-12-20"))
     with open_store(training_store) as s:
-        found = open_followups(s)
+        found = open_followups(s.conn)
         assert [(f.cpr, f.text) for f in found] == [(a, "Ring til lægen"), (b, "Send brev"), (a, "Uden frist")]
         assert [f.is_due(TODAY) for f in found] == [True, False, False]
 
@@ -61,7 +61,7 @@ async def test_the_followups_view_marks_due_ones_in_text_and_a_tick_removes_it(t
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("o")
-        await pilot.pause()
+        await settle(pilot)  # (read in a thread)
         assert isinstance(app.screen, FollowupsScreen)
         text = screen_text(app)
         assert "2 åbne opfølgninger · 1 forfalden" in text
@@ -154,7 +154,9 @@ async def test_enter_in_the_followups_view_opens_the_person_on_the_notes_tab(tra
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("o", "enter")
+        await pilot.press("o")
+        await settle(pilot)
+        await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, PersonScreen) and screen.cpr == cpr

@@ -429,6 +429,8 @@ async def test_the_daily_work_screens_read_in_danish_and_in_english(training_sto
         await pilot.press("escape", "d")
         await r.read("discard draft confirmation", data)
         await pilot.press("escape", "o")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
         await r.read("follow-ups view", data)
         await pilot.press("f1")
         await pilot.pause()

@@ -8,6 +8,7 @@ operation, committed with its outbox row in one transaction, so it syncs.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,9 +44,12 @@ class OpenFollowUp:
         return self.due is not None and self.due <= today
 
 
-def open_followups(store: Store) -> list[OpenFollowUp]:
-    """Every follow-up not yet ticked off, across persons: due date first (none last)."""
-    rows = store.conn.execute(
+def open_followups(conn: sqlite3.Connection) -> list[OpenFollowUp]:
+    """Every follow-up not yet ticked off, across persons: due date first (none last).
+
+    Reads every person's document (~2 s for 140k persons): call it off the UI thread, on a
+    connection of its own (the desk's follow-ups view does)."""
+    rows = conn.execute(
         "SELECT p.cpr, p.name, f.value FROM persons p, json_each(p.doc, '$.followups') f "
         "WHERE instr(p.doc, '\"followups\":[{') > 0 AND json_extract(f.value, '$.done') IS NULL"
     ).fetchall()
