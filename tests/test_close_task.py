@@ -200,3 +200,17 @@ def test_guidance_names_an_attention_point_a_conditional_workaround_and_the_outs
     retired = cat.retired(frozenset({"1.1"}))
     st = replace(p, tasks=(a_task(p.cpr, "013", "t"),))
     assert closing.guidance(cat.suggestion_rules, st.tasks[0], st, TODAY, retired=retired).kind == "retired"
+
+
+async def test_w_on_a_task_without_a_wizard_points_to_l_and_f1(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tid, _cpr = first_open_task(app.store, wizard=False)
+        await cursor_to(pilot, tid)
+        said: list[str] = []
+        app.notify = lambda message, **kw: said.append(str(message))  # what the toast would say
+        await pilot.press("w")
+        await pilot.pause()
+        assert not isinstance(app.screen, CloseTaskDialog)
+        assert any("Tryk l for at lukke den med en årsag" in m for m in said), said
