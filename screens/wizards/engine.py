@@ -21,7 +21,6 @@ import logging
 from datetime import date
 from typing import Any
 
-from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -30,23 +29,25 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.reactive import reactive
-from textual.strip import Strip
 from textual.timer import Timer
+from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option as UiOption
 
 from sygesikring_tui import logs
-from sygesikring_tui.domain.cpr import mask
+from sygesikring_tui.domain.cpr import format_cpr, mask
 from sygesikring_tui.domain.model import Case, PersonState
 from sygesikring_tui.domain.operations import PlannedOp, Violation
 from sygesikring_tui.domain.wizards import WIZARDS, FieldError, Msg, Step, Wizard, WizardContext, dry_run
 from sygesikring_tui.domain.wizards.common import (
     ReviewFlag,
     describe,
+    person_lines,
     plan_parent_cprs,
     review_attention,
     start_attention,
+    task_line,
 )
 from sygesikring_tui.fmt import field_date
 from sygesikring_tui.i18n import t
@@ -197,18 +198,25 @@ class RetiredWarning(ModalScreen[bool]):
 
 class ChoiceList(OptionList):
     """An OptionList that marks the highlighted option with "> " (options are given two
-    leading spaces for it), so the choice does not rest on the highlight colour."""
+    leading spaces for it), so the choice does not rest on the highlight colour. The marker is
+    part of the option's prompt, swapped when the highlight moves (public API only)."""
 
-    def render_line(self, y: int) -> Strip:
-        strip = super().render_line(y)
-        try:
-            index, offset = self._lines[self.scroll_offset.y + y]
-        except (IndexError, AttributeError):
-            return strip
-        if offset != 0 or index != self.highlighted or strip.cell_length < 2:
-            return strip
-        style = self.get_visual_style("option-list--option", "option-list--option-highlighted").rich_style
-        return Strip([Segment("> ", style), *strip.crop(2)], strip.cell_length)
+    _marked: int | None = None  # the option that carries the marker
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        self._mark(highlighted)
+        super().watch_highlighted(highlighted)
+
+    def _mark(self, index: int | None) -> None:
+        if index == self._marked:
+            return
+        for i, marker in ((self._marked, "  "), (index, "> ")):
+            if i is None or i >= self.option_count:
+                continue
+            prompt = self.get_option_at_index(i).prompt
+            if isinstance(prompt, str) and len(prompt) >= 2 and prompt[:2] in ("  ", "> "):
+                self.replace_option_prompt_at_index(i, marker + prompt[2:])
+        self._marked = index
 
 
 class Toggle(Widget, can_focus=True):
@@ -344,6 +352,8 @@ class WizardScreen(Screen[str | None]):
     WizardScreen #wiz-title { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
     WizardScreen #wiz-step { height: 1; text-style: bold; padding: 0 1; }
     WizardScreen #wiz-guide { height: 1; color: $text-muted; padding: 0 1; }
+    WizardScreen #wiz-who { height: auto; max-height: 2; padding: 0 1; text-style: bold; }
+    WizardScreen #wiz-who.-empty { display: none; }
     WizardScreen #wiz-attention { height: auto; max-height: 4; color: $warning; text-style: bold; padding: 0 1; }
     WizardScreen #wiz-attention.-empty { display: none; }
     WizardScreen .wiz-attn { margin-top: 1; color: $warning; }
@@ -356,6 +366,7 @@ class WizardScreen(Screen[str | None]):
     WizardScreen #wiz-step-error { color: $error; text-style: bold; padding: 0 1; height: auto; max-height: 6; }
     WizardScreen #wiz-step-error.-empty { display: none; }
     WizardScreen OptionList { height: auto; max-height: 10; }
+    WizardScreen OptionList:focus { background: $primary 15%; }
     WizardScreen Input { width: 100%; background: $boost; }
     WizardScreen Input:focus { background: $primary 30%; }
     WizardScreen TextArea { height: 5; background: $boost; }
@@ -369,6 +380,12 @@ class WizardScreen(Screen[str | None]):
         Binding("ctrl+s", "commit", "wizard.engine.commit", priority=True),
         Binding("escape", "close", "wizard.engine.close"),
         Binding("f1", "help", "wizard.engine.help", priority=True),
+        Binding("down,j", "review_scroll('down')", show=False),
+        Binding("up,k", "review_scroll('up')", show=False),
+        Binding("pagedown", "review_scroll('page_down')", show=False),
+        Binding("pageup", "review_scroll('page_up')", show=False),
+        Binding("home,g", "review_scroll('home')", show=False),
+        Binding("end,G", "review_scroll('end')", show=False),
     ]
 
     @property
@@ -437,8 +454,11 @@ class WizardScreen(Screen[str | None]):
         yield Static("", id="wiz-title", markup=False)
         yield Static("", id="wiz-step", markup=False)
         yield Static("", id="wiz-guide", markup=False)
+        yield Static("", id="wiz-who", classes="-empty", markup=False)
         yield Static("", id="wiz-attention", classes="-empty", markup=False)
-        yield VerticalScroll(id="wiz-body")
+        body = VerticalScroll(id="wiz-body")
+        body.can_focus = False  # Tab goes only to the fields, never to the invisible container
+        yield body
         yield Static("", id="wiz-step-error", classes="-empty", markup=False)
         yield Footer()
 
@@ -503,10 +523,28 @@ class WizardScreen(Screen[str | None]):
         release = (wa.release if wa and wa.release else t("wizard.engine.none"))
         self.query_one("#wiz-guide", Static).update(
             t("wizard.engine.guide", section=section, jira=jira, release=release))
+        who = self._who_lines()
+        node = self.query_one("#wiz-who", Static)
+        node.update("\n".join(tr(m) for m in who))
+        node.set_class(not who, "-empty")
+
+    def _who_lines(self) -> list[Msg]:
+        """Whose case and which task: pinned above the step, so it never scrolls away."""
+        assert self.ctx is not None
+        try:
+            return [*person_lines(self.ctx.state, self.today), *task_line(self.ctx)]
+        except Exception:  # noqa: BLE001 - the header must render without them
+            log.exception("person line unavailable for case %s", self.case.id)
+            return []
+
+    def _pinned(self, m: Msg) -> bool:
+        """An evidence line the pinned header already shows (this person, this task)."""
+        return m.key == "wizard.ev.task" or (m.key == "wizard.ev.person" and self.ctx is not None
+                                              and m.params.get("cpr") == format_cpr(self.ctx.cpr))
 
     def _evidence_text(self, lines: list[Msg]) -> Text:
         text = Text()
-        for i, m in enumerate(lines):
+        for i, m in enumerate(x for x in lines if not self._pinned(x)):
             if i:
                 text.append("\n")
             style = {"heading": "bold", "warning": "bold yellow"}.get(m.level, "")
@@ -555,8 +593,10 @@ class WizardScreen(Screen[str | None]):
                 elif f.kind == "text" and f.id.endswith("note"):
                     w = TextArea(value, id=f"fld-{f.id}", soft_wrap=True, compact=True, show_line_numbers=False)
                 else:
+                    # Tab into a field puts the cursor at its end: one key never replaces it all
                     w = Input(value=field_date(value) if f.kind == "date" else value, id=f"fld-{f.id}",
-                              compact=True, placeholder=t("wizard.hint.date") if f.kind == "date" else "")
+                              compact=True, placeholder=t("wizard.hint.date") if f.kind == "date" else "",
+                              select_on_focus=False)
             widgets.append(w)
             if f.hint:
                 widgets.append(Static(t(f.hint), classes="wiz-hint", markup=False))
@@ -575,6 +615,15 @@ class WizardScreen(Screen[str | None]):
         self.refresh_bindings()
         if first is not None:
             self.set_focus(first)
+        self.call_after_refresh(self._show_highlights)
+
+    def _show_highlights(self) -> None:
+        """Every choice list scrolled to its chosen option (a pre-selected one may be far down),
+        then the focused field in view again."""
+        for ol in self.query("#wiz-body ChoiceList").results(ChoiceList):
+            ol.scroll_to_highlight()
+        if self.focused is not None:
+            self.focused.scroll_visible(animate=False)
 
     # -- reading and validating fields -------------------------------------------------------
     def _collect(self) -> None:
@@ -608,8 +657,28 @@ class WizardScreen(Screen[str | None]):
         for f in step.fields:
             if any(e.field == f.id for e in errors):
                 for node in self.query(f"#fld-{f.id}"):
-                    self.set_focus(node)
+                    self.set_focus(node, scroll_visible=False)
+                    self.call_after_refresh(self._reveal, f.id)
                 break
+
+    def _reveal(self, field_id: str, tries: int = 20) -> None:
+        """Scroll the body so the field and its message below it are in view; when both do not
+        fit, the message and as much of the field as fits above it. (The message is laid out a
+        moment after it is filled in: until then, look again.)"""
+        body = self.query_one("#wiz-body", VerticalScroll)
+        fields, errs = self.query(f"#fld-{field_id}"), self.query(f"#err-{field_id}")
+        if not fields or not errs or not self.is_attached:
+            return
+        top, err = fields.first().virtual_region, errs.first().virtual_region
+        if not err.height:
+            if tries:
+                self.set_timer(0.01, lambda: self._reveal(field_id, tries - 1))
+            return
+        height = body.scrollable_content_region.height
+        target = top.union(err)
+        if target.height > height:
+            target = Region(target.x, err.bottom - height, target.width, height)
+        body.scroll_to_region(target, animate=False, immediate=True)
 
     def _set_step_error(self, lines: list[str]) -> None:
         node = self.query_one("#wiz-step-error", Static)
@@ -626,7 +695,7 @@ class WizardScreen(Screen[str | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
             return not self.on_review
-        if action == "commit":
+        if action in ("commit", "review_scroll"):
             return self.on_review
         if action == "back":
             return self.ctx is not None and (
@@ -671,6 +740,12 @@ class WizardScreen(Screen[str | None]):
             self._unexpected(exc)
         finally:
             self._busy = False
+
+    def action_review_scroll(self, how: str) -> None:
+        """The review scrolls by keys with or without a focused field."""
+        body = self.query_one("#wiz-body", VerticalScroll)
+        {"down": body.scroll_down, "up": body.scroll_up, "page_down": body.scroll_page_down,
+         "page_up": body.scroll_page_up, "home": body.scroll_home, "end": body.scroll_end}[how](animate=False)
 
     def action_close(self) -> None:
         self._collect()
