@@ -133,6 +133,7 @@ class SygesikringApp(Guarded, App[int]):
         self._redo: dict[str, list[str]] = {}  # cpr -> op_ids of the case whose wizard is being redone
         self.error_count = 0
         self._too_small = False
+        self.keymap: dict[str, str] = {}  # binding id -> keys, from the keymap file (on mount)
         self.title = self._title()
 
     # -- clock, title ------------------------------------------------------------------
@@ -153,6 +154,9 @@ class SygesikringApp(Guarded, App[int]):
         return InboxScreen()
 
     def on_mount(self) -> None:
+        from .keys import apply_user_keymap
+
+        self.keymap = apply_user_keymap(self)  # the caseworker's keymap file, if any
         self._check_size(self.size.width, self.size.height)
         self.screen_change_signal.subscribe(self, self._on_screen_change)
         self._on_screen_change(self.screen)

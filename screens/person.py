@@ -115,9 +115,9 @@ class PersonScreen(Guarded, Screen[None]):
     PersonScreen #wizard-attention { height: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS = [
-        Binding("escape,backspace", "back", show=False),
-        Binding("w", "wizard", show=False),
-        *[Binding(str(i + 1), f"tab('{name}')", show=False) for i, name in enumerate(TABS)],
+        Binding("escape,backspace", "back", show=False, id="person.back"),
+        Binding("w", "wizard", show=False, id="person.wizard"),
+        *[Binding(str(i + 1), f"tab('{name}')", show=False, id=f"person.tab.{name}") for i, name in enumerate(TABS)],
     ]
 
     def __init__(self, cpr: str, task_id: str | None = None) -> None:
@@ -146,8 +146,9 @@ class PersonScreen(Guarded, Screen[None]):
                         with VerticalScroll(id=f"scroll-{name}"):
                             yield Static("", id=f"body-{name}")
         yield SyncStatusLine(id="sync-status")
-        yield KeyBar([("1-7", "person.key.tabs"), ("w", "person.key.wizard"), ("Esc", "ui.back"),
-                      ("F1", "ui.help"), ("^q", "ui.quit")], id="keybar")
+        yield KeyBar([("1-7", "person.key.tabs"), ("w", "person.key.wizard", "person.wizard"),
+                      ("Esc", "ui.back", "person.back"), ("F1", "ui.help", "help"), ("^q", "ui.quit", "quit")],
+                     id="keybar")
 
     def on_mount(self) -> None:
         self.load()

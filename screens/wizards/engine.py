@@ -15,7 +15,6 @@ marked "> ", warnings start with "! ", an operation that breaks a rule with "FEJ
 
 from __future__ import annotations
 
-import dataclasses
 import getpass
 import logging
 from datetime import date
@@ -24,7 +23,7 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import ActiveBinding, Binding
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
@@ -32,7 +31,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option as UiOption
 
 from sygesikring_tui import logs
@@ -52,6 +51,9 @@ from sygesikring_tui.domain.wizards.common import (
 from sygesikring_tui.fmt import field_date
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store.db import RuleViolation, StoreError
+
+from ..keys import shown_key
+from ..widgets import KeyBar
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +170,7 @@ class RetiredWarning(ModalScreen[bool]):
     RetiredWarning #rw-text { margin: 1 0; }
     RetiredWarning OptionList { height: auto; }
     """
-    BINDINGS = [Binding("escape", "stop", show=False)]
+    BINDINGS = [Binding("escape", "stop", show=False, id="wizard.retired.stop")]
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -229,10 +231,10 @@ class Toggle(Widget, can_focus=True):
     Toggle:focus { background: $primary 30%; text-style: bold; }
     """
     BINDINGS = [
-        Binding("space", "toggle", show=False),
-        Binding("j,y", "set(True)", show=False),
-        Binding("n", "set(False)", show=False),
-        Binding("enter", "submit", show=False),
+        Binding("space", "toggle", show=False, id="wizard.toggle"),
+        Binding("j,y", "set(True)", show=False, id="wizard.toggle.yes"),
+        Binding("n", "set(False)", show=False, id="wizard.toggle.no"),
+        Binding("enter", "submit", show=False, id="wizard.toggle.submit"),
     ]
     value: reactive[bool] = reactive(False)
 
@@ -324,7 +326,7 @@ class WizardHelp(ModalScreen[None]):
     WizardHelp VerticalScroll { height: 1fr; padding: 0 1; }
     WizardHelp #wh-keys { color: $text-muted; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,f1,q", "close", show=False)]
+    BINDINGS = [Binding("escape,f1,q", "close", show=False, id="wizard.help.close")]
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
@@ -372,33 +374,20 @@ class WizardScreen(Screen[str | None]):
     WizardScreen TextArea { height: 5; background: $boost; }
     """
 
-    # Descriptions are translation keys: active_bindings gives the footer their text in the
-    # language of the moment (ctrl+l switches it on an open wizard too).
+    # The footer is the desk's KeyBar (as on every screen), filled in by _update_keys.
     BINDINGS = [
-        Binding("ctrl+n", "next", "wizard.engine.next", priority=True),
-        Binding("ctrl+b", "back", "wizard.engine.back", priority=True),
-        Binding("ctrl+s", "commit", "wizard.engine.commit", priority=True),
-        Binding("escape", "close", "wizard.engine.close"),
-        Binding("f1", "help", "wizard.engine.help", priority=True),
-        Binding("down,j", "review_scroll('down')", show=False),
-        Binding("up,k", "review_scroll('up')", show=False),
-        Binding("pagedown", "review_scroll('page_down')", show=False),
-        Binding("pageup", "review_scroll('page_up')", show=False),
-        Binding("home,g", "review_scroll('home')", show=False),
-        Binding("end,G", "review_scroll('end')", show=False),
+        Binding("ctrl+n", "next", "wizard.engine.next", priority=True, id="wizard.next"),
+        Binding("ctrl+b", "back", "wizard.engine.back", priority=True, id="wizard.back"),
+        Binding("ctrl+s", "commit", "wizard.engine.commit", priority=True, id="wizard.commit"),
+        Binding("escape", "close", "wizard.engine.close", id="wizard.close"),
+        Binding("f1", "help", "wizard.engine.help", priority=True, id="wizard.help"),
+        Binding("down,j", "review_scroll('down')", show=False, id="wizard.review.down"),
+        Binding("up,k", "review_scroll('up')", show=False, id="wizard.review.up"),
+        Binding("pagedown", "review_scroll('page_down')", show=False, id="wizard.review.page_down"),
+        Binding("pageup", "review_scroll('page_up')", show=False, id="wizard.review.page_up"),
+        Binding("home,g", "review_scroll('home')", show=False, id="wizard.review.top"),
+        Binding("end,G", "review_scroll('end')", show=False, id="wizard.review.bottom"),
     ]
-
-    @property
-    def active_bindings(self) -> dict[str, ActiveBinding]:
-        out = {}
-        for key, active in super().active_bindings.items():
-            b = active.binding
-            if b.description.startswith("wizard.engine."):
-                active = active._replace(binding=dataclasses.replace(b, description=t(b.description)))
-            elif b.action in ("command_palette", "app.command_palette"):  # Textual's own "palette"
-                active = active._replace(binding=dataclasses.replace(b, description=t("ui.palette")))
-            out[key] = active
-        return out
 
     def __init__(self, wizard: Wizard, case: Case, *, resumed: bool = False) -> None:
         super().__init__()
@@ -460,7 +449,7 @@ class WizardScreen(Screen[str | None]):
         body.can_focus = False  # Tab goes only to the fields, never to the invisible container
         yield body
         yield Static("", id="wiz-step-error", classes="-empty", markup=False)
-        yield Footer()
+        yield KeyBar([], id="keybar")
 
     async def on_mount(self) -> None:
         self.ctx = self._load_context()
@@ -478,6 +467,7 @@ class WizardScreen(Screen[str | None]):
         self.refresh_bindings()
         if self.ctx is None or not self.is_mounted:
             return
+        self._update_keys()
         self._collect()
         ticked = {tid: any(n.value for n in self.query(f"#{tid}").results(Toggle)) for tid in self._acks}
 
@@ -507,6 +497,19 @@ class WizardScreen(Screen[str | None]):
         total = len(active) + 1
         n = total if self.on_review else (active.index(self.step_no) + 1 if self.step_no in active else 1)
         return n, total
+
+    def _update_keys(self) -> None:
+        """The footer: the keys that act on this step, Enter first where it moves on."""
+        keys: list[tuple[str, str]] = []
+        if self.on_review:
+            keys.append((shown_key(self.app, "wizard.commit", "^s"), "wizard.engine.commit"))
+        else:
+            keys.append(("↵/" + shown_key(self.app, "wizard.next", "^n"), "wizard.engine.next"))
+        if self.check_action("back", ()):
+            keys.append((shown_key(self.app, "wizard.back", "^b"), "wizard.engine.back"))
+        keys += [(shown_key(self.app, "wizard.close", "Esc"), "wizard.engine.close"),
+                 (shown_key(self.app, "wizard.help", "F1"), "wizard.engine.help")]
+        self.query_one(KeyBar).set_keys(keys)
 
     def _header(self) -> None:
         n, total = self._position()
@@ -567,6 +570,7 @@ class WizardScreen(Screen[str | None]):
         if not self.on_review:
             self.draft = self.wizard.fill_defaults(self.wizard.steps[self.step_no], self.draft, self.ctx)
         self._header()
+        self._update_keys()
         if self.on_review:
             await body.mount_all(self._review_widgets())
             self.refresh_bindings()
