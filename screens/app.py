@@ -35,6 +35,7 @@ from textual.system_commands import SystemCommandsProvider
 
 from sygesikring_tui import i18n
 from sygesikring_tui.catalogue import Catalogue, load_catalogue
+from sygesikring_tui.desk import DeskSession, default_caseworker
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.i18n import t
 from sygesikring_tui.logs import MaskCprFilter, mask_text
@@ -134,6 +135,8 @@ class SygesikringApp(Guarded, App[int]):
         self.error_count = 0
         self._too_small = False
         self.keymap: dict[str, str] = {}  # binding id -> keys, from the keymap file (on mount)
+        # what the screens suggest, open and commit a case with (no Textual in it)
+        self.session = DeskSession(self.store, self.catalogue, lambda: self.today, caseworker=default_caseworker())
         self.title = self._title()
 
     # -- clock, title ------------------------------------------------------------------
@@ -408,34 +411,30 @@ class SygesikringApp(Guarded, App[int]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, InboxScreen):
             self.pop_screen()
 
-    def launch(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
-        """Start a wizard (the wizard engine owns the screens)."""
+    def launch(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None,
+               state: Any = None) -> None:
+        """Start a wizard (the wizard engine owns the screens); ``state``: the person, if read."""
         try:
             from screens.wizards import launch_wizard
         except ImportError:
             self.notify(t("ui.wizards_missing"), severity="warning")
             return
         log.info("start wizard %s for %s", wizard_key, mask(cpr))
-        launch_wizard(self, cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id)
+        launch_wizard(self, cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id,
+                      state=state)
 
     def start_suggested_wizard(self, cpr: str, task_id: str | None) -> None:
-        """Start the wizard the catalogue suggests for the task (or say there is none)."""
-        state = self.store.load_person(cpr)
-        task = state.task(task_id) if (state and task_id) else None
-        if state is None or task is None:
+        """Start the wizard the catalogue suggests for the task (or say there is none); the
+        person is read once, here, and handed on to the wizard."""
+        sug = self.session.suggest(cpr, task_id)
+        if sug is None:
             self.notify(t("inbox.no_task_selected"), severity="warning")
             return
-        from sygesikring_tui.releases import live_releases
-
-        sug = self.catalogue.suggest(task.event_code, state, self.today, self.store.provider, live_releases())
-        wizard = sug.wizard
-        wid = sug.workaround_id or task.workaround_id
-        if not wizard and wid and wid in self.catalogue.workarounds:
-            wizard = self.catalogue.workarounds[wid].wizard
-        if not wizard:
-            self.notify(t("ui.no_wizard_for_task", event=task.event_code), severity="warning")
+        if not sug.wizard_key:
+            self.notify(t("ui.no_wizard_for_task", event=sug.task.event_code), severity="warning")
             return
-        self.launch(cpr=cpr, task_id=task_id, wizard_key=wizard, workaround_id=wid)
+        self.launch(cpr=cpr, task_id=task_id, wizard_key=sug.wizard_key, workaround_id=sug.workaround_id,
+                    state=sug.state)
 
     def _current_task(self) -> tuple[str, str | None] | None:
         """The (cpr, task id) the caseworker is looking at, if any."""

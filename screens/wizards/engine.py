@@ -15,7 +15,6 @@ marked "> ", warnings start with "! ", an operation that breaks a rule with "FEJ
 
 from __future__ import annotations
 
-import getpass
 import logging
 from datetime import date
 from typing import Any
@@ -48,6 +47,7 @@ from sygesikring_tui.domain.wizards.common import (
     start_attention,
     task_line,
 )
+from sygesikring_tui.desk import DRAFT_WIZARD_KEY, DeskSession, default_caseworker, find_draft  # noqa: F401 - find_draft: re-exported
 from sygesikring_tui.fmt import field_date
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store.db import RuleViolation, StoreError
@@ -57,7 +57,6 @@ from ..widgets import KeyBar
 
 log = logging.getLogger(__name__)
 
-DRAFT_WIZARD_KEY = "_wizard"  # the wizard key, kept in the draft next to the field values
 AUTOSAVE_DELAY = 0.5  # seconds of quiet after a keystroke before the draft is saved
 
 
@@ -95,25 +94,22 @@ class WizardCommitted(Message):
         self.task_id = task_id
 
 
-def find_draft(store: Any, wizard: Wizard, cpr: str, task_id: str | None,
-               workaround_id: str | None) -> Case | None:
-    """The open draft of ``wizard`` for this person and task, under any of its workaround ids."""
-    for wid in dict.fromkeys([w for w in (workaround_id, *wizard.workaround_ids) if w]):
-        case = store.open_draft(wid, cpr, task_id)
-        if case is not None and case.draft.get(DRAFT_WIZARD_KEY, wizard.key) == wizard.key:
-            return case
-    return None
+def session_of(app: Any) -> DeskSession:
+    """The app's desk session (store, catalogue, clock, caseworker); one is made from the app's
+    store and clock when it has none (a test app)."""
+    session = getattr(app, "session", None)
+    if isinstance(session, DeskSession):
+        return session
+    return DeskSession(app.store, _catalogue(app), lambda: app.today, caseworker=_author(app))
 
 
 def retired_release(app: Any, wizard: Wizard, workaround_id: str | None) -> tuple[str, str] | None:
     """(section, release) when the workaround this run follows is planned for a release that
     is live in production (the fault is fixed), else None."""
-    from sygesikring_tui.releases import live_releases
-
     wid = workaround_id if workaround_id in wizard.workaround_ids else wizard.workaround_ids[0]
     try:
         wa = _catalogue(app).workarounds.get(wid)
-        live = live_releases()
+        live = session_of(app).live_releases()
     except Exception:  # noqa: BLE001 - the warning must not stop a wizard
         log.exception("live releases unavailable")
         return None
@@ -122,41 +118,41 @@ def retired_release(app: Any, wizard: Wizard, workaround_id: str | None) -> tupl
     return wa.id, wa.release
 
 
-def launch(app: Any, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
+def launch(app: Any, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None,
+           state: PersonState | None = None) -> None:
+    """Open the wizard's case (``state``: the person, when the caller has read it already)."""
     wizard = WIZARDS.get(wizard_key)
     if wizard is None:
         app.notify(t("wizard.engine.unknown_wizard", key=wizard_key), severity="error")
         return
     retired = retired_release(app, wizard, workaround_id)
     if retired is None:
-        _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id)
+        _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id, state=state)
         return
     log.info("wizard %s started for a retired workaround %s (release %s live)", wizard.key, *retired)
 
     def answered(go_on: bool | None) -> None:
         if go_on:
-            _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id)
+            _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id, state=state)
 
     section, release = retired
     app.push_screen(RetiredWarning(t("release.retired_warning", section=section, release=release)), answered)
 
 
-def _open(app: Any, wizard: Wizard, *, cpr: str, task_id: str | None, workaround_id: str | None) -> None:
-    store = app.store
+def _open(app: Any, wizard: Wizard, *, cpr: str, task_id: str | None, workaround_id: str | None,
+          state: PersonState | None = None) -> None:
     try:
-        if store.load_person(cpr) is None:
-            app.notify(t("wizard.engine.unknown_person"), severity="error")
-            return
-        case = find_draft(store, wizard, cpr, task_id, workaround_id)
-        resumed = case is not None
-        if case is None:
-            wid = workaround_id if workaround_id in wizard.workaround_ids else wizard.workaround_ids[0]
-            case = store.create_case(wid, cpr, task_id, {DRAFT_WIZARD_KEY: wizard.key})
+        opened = session_of(app).open_case(wizard, cpr, task_id, workaround_id, state)
     except StoreError as exc:
         app.notify(t(f"store.{exc.code}", path=str(exc.path), detail=exc.detail), severity="error")
         return
-    log.info("wizard %s %s for %s (case %s)", wizard.key, "resumed" if resumed else "started", mask(cpr), case.id)
-    app.push_screen(WizardScreen(wizard, case, resumed=resumed))
+    if opened is None:
+        app.notify(t("wizard.engine.unknown_person"), severity="error")
+        return
+    case = opened.case
+    log.info("wizard %s %s for %s (case %s)", wizard.key, "resumed" if opened.resumed else "started", mask(cpr),
+             case.id)
+    app.push_screen(WizardScreen(wizard, case, resumed=opened.resumed, context=opened.context))
 
 
 class RetiredWarning(ModalScreen[bool]):
@@ -389,7 +385,8 @@ class WizardScreen(Screen[str | None]):
         Binding("end,G", "review_scroll('end')", show=False, id="wizard.review.bottom"),
     ]
 
-    def __init__(self, wizard: Wizard, case: Case, *, resumed: bool = False) -> None:
+    def __init__(self, wizard: Wizard, case: Case, *, resumed: bool = False,
+                 context: WizardContext | None = None) -> None:
         super().__init__()
         self.wizard = wizard
         self.case = case
@@ -397,7 +394,7 @@ class WizardScreen(Screen[str | None]):
         self.draft: dict[str, str] = {k: str(v) for k, v in case.draft.items() if v is not None}
         self.draft[DRAFT_WIZARD_KEY] = wizard.key
         self.step_no = int(case.step)  # index into wizard.steps; len(steps) is the review
-        self.ctx: WizardContext | None = None
+        self.ctx: WizardContext | None = context  # read when the case was opened, else on mount
         self._planned: list[PlannedOp] = []
         self._review_ok = False
         self._busy = False
@@ -416,19 +413,7 @@ class WizardScreen(Screen[str | None]):
         return self.app.today
 
     def _load_context(self) -> WizardContext:
-        store = self.store
-        state = store.load_person(self.case.cpr)
-        states: dict[str, PersonState] = {state.cpr: state}
-        for other in self.wizard.related_cprs(state):
-            o = store.load_person(other)
-            if o is not None:
-                states[o.cpr] = o
-        try:
-            fee = _catalogue(self.app).card_fee(self.today.year)
-        except Exception:  # noqa: BLE001 - the fee is shown, a missing table must not stop the wizard
-            log.exception("card fee table unavailable")
-            fee = 0
-        return WizardContext(self.today, self.case.cpr, self.case.task_id, states, store.providers(), fee)
+        return session_of(self.app).context(self.wizard, self.case)
 
     @property
     def review_no(self) -> int:
@@ -452,7 +437,8 @@ class WizardScreen(Screen[str | None]):
         yield KeyBar([], id="keybar")
 
     async def on_mount(self) -> None:
-        self.ctx = self._load_context()
+        if self.ctx is None:
+            self.ctx = self._load_context()
         self._start_attention()
         active = self.wizard.active_steps(self.draft, self.ctx)
         if not self.on_review and self.step_no not in active:
@@ -862,7 +848,7 @@ class WizardScreen(Screen[str | None]):
             return
         self._busy = True
         try:
-            ops = self.store.commit_case(self.case.id, self._planned, today=self.today, author=_author(self.app))
+            ops = session_of(self.app).commit(self.case.id, self._planned)
         except RuleViolation as exc:
             self._set_step_error([t("wizard.engine.commit_failed")] + [tr(v) for v in exc.violations])
             self._busy = False
@@ -932,8 +918,4 @@ def _author(app: Any) -> str:
         v = getattr(app, attr, None)
         if isinstance(v, str) and v:
             return v
-    try:
-        return getpass.getuser()
-    except Exception:  # noqa: BLE001
-        return ""
-
+    return default_caseworker()
