@@ -9,6 +9,7 @@ import importlib
 import inspect
 import logging
 import pkgutil
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 
 from sygesikring_tui.i18n import t
-from sygesikring_tui.keymap import keymap_path, load_keymap
+from sygesikring_tui.keymap import Problem, keymap_path, load_keymap
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,13 @@ def apply_user_keymap(app: Any) -> dict[str, str]:
         return {}
     keymap, problems = load_keymap(binding_ids())
     if keymap:
-        app.set_keymap(keymap)
-        app.call_after_refresh(_refresh_key_bars, app)
+        try:
+            app.set_keymap(keymap)
+        except Exception:  # noqa: BLE001 - a keymap Textual refuses: the default keys, and say so
+            log.exception("keymap not applied")
+            keymap, problems = {}, [*problems, Problem("keymap.problem.unusable")]
+        else:
+            app.call_after_refresh(_refresh_key_bars, app)
     for p in problems:
         log.warning("keymap file: %s %s", p.key, p.params)
         app.notify(t("keymap.problem", problem=t(p.key, **p.params)), severity="warning", timeout=10)
@@ -74,4 +80,7 @@ def shown_key(app: Any, binding_id: str | None, default: str) -> str:
     keys = keymap.get(binding_id or "")
     if not keys:
         return default
-    return app.get_key_display(Binding(keys.split(",")[0], ""))
+    shown = app.get_key_display(Binding(keys.split(",")[0], ""))
+    # written as the key bars write keys: "F2", "Esc", "↵"
+    return {"esc": "Esc", "enter": "↵", "tab": "Tab"}.get(shown, shown.upper() if re.fullmatch(r"f\d+", shown)
+                                                        else shown)
