@@ -76,7 +76,8 @@ COLUMNS = (
     Column("event", "inbox.col.event", 10, 4),
     Column("cpr", "inbox.col.cpr", 11),
     Column("name", "inbox.col.name", 12, 3),
-    Column("workaround", "inbox.col.workaround", 9, 4),
+    # "2.7.3 Genfinding": a section and its short name (<= 10 characters) fit at 80 columns
+    Column("workaround", "inbox.col.workaround", 16, 2),
 )
 
 
@@ -395,7 +396,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         is_cursor = index == self.cursor
         # Keyed by task: a search keystroke or a backspace shows mostly tasks drawn before.
-        key = (row["rid"], width, is_cursor, self.has_focus)
+        key = (row["rid"], width, is_cursor, self.has_focus, self.query_.sort == "received")
         strip = self._lines.get(key)
         if strip is None:
             strip = self._lines[key] = self._row_line(row, width, is_cursor)
@@ -425,7 +426,9 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             cells = []
             for col, w in zip(COLUMNS, layout(width)):
                 label = t(col.label)
-                if col.key == self.query_.sort:
+                if col.key == "due" and self.query_.sort == "received":
+                    label = t("inbox.col.received")  # the first column shows what is sorted by
+                if col.key == self.query_.sort or (col.key == "due" and self.query_.sort == "received"):
                     label += " ▼" if self.query_.descending else " ▲"
                 cells.append(fit(label, w))
             strip = Strip([Segment(fit(" ".join(cells), width), style)], width)
@@ -437,7 +440,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if label is None:
             # a workaround, or an attention point whose check is the solution (040: AP4)
             w = (self.catalogue.workarounds.get(wid) or self.catalogue.attention_points.get(wid)) if wid else None
-            label = f"{w.id} {w.title()}" if w else (wid or t("inbox.no_workaround"))
+            label = f"{w.id} {w.short()}" if w else (wid or t("inbox.no_workaround"))
             self._wa_labels[wid] = label
         return label
 
@@ -446,7 +449,8 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         marker = due_marker(row["due"], status, self.today)
         status_text = marker or t(f"status.{status}")
         return [
-            fmt_date(row["due"]),
+            # sorted by received: the first column shows the received date, not the due date
+            fmt_date(row["received"] if self.query_.sort == "received" else row["due"]),
             status_text,
             f"{row['event_code']} {self.catalogue.event_name(row['event_code'])}",
             fmt_cpr(row["cpr"]),
