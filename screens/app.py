@@ -35,6 +35,7 @@ from textual.system_commands import SystemCommandsProvider
 
 from sygesikring_tui import i18n
 from sygesikring_tui.catalogue import Catalogue, load_catalogue
+from sygesikring_tui.desk import DeskSession, default_caseworker
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.i18n import t
 from sygesikring_tui.logs import MaskCprFilter, mask_text
@@ -133,6 +134,9 @@ class SygesikringApp(Guarded, App[int]):
         self._redo: dict[str, list[str]] = {}  # cpr -> op_ids of the case whose wizard is being redone
         self.error_count = 0
         self._too_small = False
+        self.keymap: dict[str, str] = {}  # binding id -> keys, from the keymap file (on mount)
+        # what the screens suggest, open and commit a case with (no Textual in it)
+        self.session = DeskSession(self.store, self.catalogue, lambda: self.today, caseworker=default_caseworker())
         self.title = self._title()
 
     # -- clock, title ------------------------------------------------------------------
@@ -153,6 +157,9 @@ class SygesikringApp(Guarded, App[int]):
         return InboxScreen()
 
     def on_mount(self) -> None:
+        from .keys import apply_user_keymap
+
+        self.keymap = apply_user_keymap(self)  # the caseworker's keymap file, if any
         self._check_size(self.size.width, self.size.height)
         self.screen_change_signal.subscribe(self, self._on_screen_change)
         self._on_screen_change(self.screen)
@@ -404,8 +411,9 @@ class SygesikringApp(Guarded, App[int]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, InboxScreen):
             self.pop_screen()
 
-    def launch(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
-        """Start a wizard (the wizard engine owns the screens)."""
+    def launch(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None,
+               state: Any = None) -> None:
+        """Start a wizard (the wizard engine owns the screens); ``state``: the person, if read."""
         try:
             from screens.wizards import launch_wizard
         except ImportError:
@@ -414,11 +422,11 @@ class SygesikringApp(Guarded, App[int]):
         log.info("start wizard %s for %s", wizard_key, mask(cpr))
 
         def resume() -> None:
-            launch_wizard(self, cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id)
+            launch_wizard(self, cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id,
+                          state=state)
 
+        from sygesikring_tui.desk import find_draft
         from sygesikring_tui.domain.wizards import WIZARDS
-
-        from .wizards.engine import find_draft
 
         wizard = WIZARDS.get(wizard_key)
         draft = find_draft(self.store, wizard, cpr, task_id, workaround_id) if wizard is not None else None
@@ -430,23 +438,17 @@ class SygesikringApp(Guarded, App[int]):
         check_before_resume(self, draft, resume)
 
     def start_suggested_wizard(self, cpr: str, task_id: str | None) -> None:
-        """Start the wizard the catalogue suggests for the task (or say there is none)."""
-        state = self.store.load_person(cpr)
-        task = state.task(task_id) if (state and task_id) else None
-        if state is None or task is None:
+        """Start the wizard the catalogue suggests for the task (or say there is none); the
+        person is read once, here, and handed on to the wizard."""
+        sug = self.session.suggest(cpr, task_id)
+        if sug is None:
             self.notify(t("inbox.no_task_selected"), severity="warning")
             return
-        from sygesikring_tui.releases import live_releases
-
-        sug = self.catalogue.suggest(task.event_code, state, self.today, self.store.provider, live_releases())
-        wizard = sug.wizard
-        wid = sug.workaround_id or task.workaround_id
-        if not wizard and wid and wid in self.catalogue.workarounds:
-            wizard = self.catalogue.workarounds[wid].wizard
-        if not wizard:
-            self.notify(t("close.no_wizard_hint", event=task.event_code), severity="warning")
+        if not sug.wizard_key:
+            self.notify(t("close.no_wizard_hint", event=sug.task.event_code), severity="warning")
             return
-        self.launch(cpr=cpr, task_id=task_id, wizard_key=wizard, workaround_id=wid)
+        self.launch(cpr=cpr, task_id=task_id, wizard_key=sug.wizard_key, workaround_id=sug.workaround_id,
+                    state=sug.state)
 
     def _current_task(self) -> tuple[str, str | None] | None:
         """The (cpr, task id) the caseworker is looking at, if any."""

@@ -37,8 +37,8 @@ class MessageDialog(Guarded, ModalScreen[None]):
     MessageDialog #msg-keys { color: $text-muted; }
     """
     BINDINGS = [
-        Binding("enter", "close", show=False),
-        Binding("escape", "close", show=False),
+        Binding("enter", "close", show=False, id="message.close"),
+        Binding("escape", "close", show=False, id="message.close_escape"),
     ]
 
     def __init__(self, title: Words, text: Words) -> None:
@@ -69,7 +69,8 @@ class StoreErrorScreen(Guarded, Screen[None]):
     StoreErrorScreen { align: center middle; }
     StoreErrorScreen > Vertical { width: 76; max-width: 100%; height: auto; border: thick $error; padding: 1 2; }
     """
-    BINDINGS = [Binding("q", "app.quit", show=False), Binding("escape", "app.quit", show=False)]
+    BINDINGS = [Binding("q", "app.quit", show=False, id="store_error.quit"),
+                Binding("escape", "app.quit", show=False, id="store_error.quit_escape")]
 
     def __init__(self, message: Words) -> None:
         super().__init__()
@@ -84,7 +85,7 @@ class StoreErrorScreen(Guarded, Screen[None]):
         with Vertical():
             yield Label(t("store_error.title"), id="store-error-title")
             yield Static(self.message, id="store-error-text")
-        yield KeyBar([("q", "ui.quit"), ("F1", "ui.help")])
+        yield KeyBar([("q", "ui.quit", "store_error.quit"), ("F1", "ui.help", "help")])
 
     def refresh_texts(self) -> None:
         self.query_one("#store-error-title", Label).update(t("store_error.title"))
@@ -98,7 +99,7 @@ class TooSmallScreen(Screen[None]):
     TooSmallScreen { align: center middle; background: $background; }
     TooSmallScreen Static { width: 100%; height: auto; text-align: center; text-style: bold; }
     """
-    BINDINGS = [Binding("ctrl+q", "app.quit", show=False)]
+    BINDINGS = [Binding("ctrl+q", "app.quit", show=False, id="too_small.quit")]
 
     def compose(self) -> ComposeResult:
         yield Static(id="too-small-text")
@@ -127,7 +128,7 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
     NoteDialog #note-error { color: $error; text-style: bold; height: auto; }
     NoteDialog #note-keys { color: $text-muted; }
     """
-    BINDINGS = [Binding("escape", "cancel", show=False),
+    BINDINGS = [Binding("escape", "cancel", show=False, id="note.cancel"),
                 Binding("f1", "app.help", show=False, id="note.help")]  # (a modal stops the app's F1)
     # The texts' keys (a subclass asks for another kind of note with its own words).
     PLACEHOLDER_KEY = "sync.drop.placeholder"

@@ -118,13 +118,13 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     InboxList > .inbox--closed { color: $text-muted; }
     """
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", show=False),
-        Binding("down,j", "cursor(1)", show=False),
-        Binding("pageup", "page(-1)", show=False),
-        Binding("pagedown", "page(1)", show=False),
-        Binding("g,home", "top", show=False),
-        Binding("G,end", "bottom", show=False),
-        Binding("enter", "select", show=False),
+        Binding("up,k", "cursor(-1)", show=False, id="inbox.list.up"),
+        Binding("down,j", "cursor(1)", show=False, id="inbox.list.down"),
+        Binding("pageup", "page(-1)", show=False, id="inbox.list.page_up"),
+        Binding("pagedown", "page(1)", show=False, id="inbox.list.page_down"),
+        Binding("g,home", "top", show=False, id="inbox.list.top"),
+        Binding("G,end", "bottom", show=False, id="inbox.list.bottom"),
+        Binding("enter", "select", show=False, id="inbox.open"),
     ]
 
     class Selected(Message):
@@ -573,8 +573,8 @@ class SearchInput(Guarded, Input):
     SearchInput { border: none; height: 1; width: 1fr; padding: 0 1; background: $boost; }
     SearchInput:focus { border: none; background: $accent 30%; }
     """
-    BINDINGS = [Binding("down", "app.focus('inbox-list')", show=False),
-                Binding("escape", "leave", show=False)]
+    BINDINGS = [Binding("down", "app.focus('inbox-list')", show=False, id="inbox.search.to_list"),
+                Binding("escape", "leave", show=False, id="inbox.search.clear")]
 
     def action_leave(self) -> None:
         if self.value:
@@ -671,14 +671,14 @@ class InboxScreen(Guarded, Screen[None]):
     InboxScreen #search-note.-shown { display: block; }
     """
     BINDINGS = [
-        Binding("slash", "focus_search", show=False),
-        Binding("f", "filter", show=False),
-        Binding("x", "clear_filters", show=False),
-        Binding("s", "sort", show=False),
-        Binding("S", "reverse", show=False),
-        Binding("w", "wizard", show=False),
-        Binding("r", "reload", show=False),
-        Binding("c", "conflicts", show=False),
+        Binding("slash", "focus_search", show=False, id="inbox.search"),
+        Binding("f", "filter", show=False, id="inbox.filter"),
+        Binding("x", "clear_filters", show=False, id="inbox.clear_filters"),
+        Binding("s", "sort", show=False, id="inbox.sort"),
+        Binding("S", "reverse", show=False, id="inbox.reverse"),
+        Binding("w", "wizard", show=False, id="inbox.wizard"),
+        Binding("r", "reload", show=False, id="inbox.reload"),
+        Binding("c", "conflicts", show=False, id="inbox.conflicts"),
         Binding("ctrl+o", "all_statuses", show=False, id="inbox.all_statuses"),
         Binding("l", "close_task", show=False, id="inbox.close_task"),
         Binding("o", "followups", show=False, id="inbox.followups"),
@@ -737,15 +737,18 @@ class InboxScreen(Guarded, Screen[None]):
         if callable(refresh):
             refresh()
 
-    def _keys(self, searching: bool = False, filtering: bool = False) -> list[tuple[str, str]]:
+    def _keys(self, searching: bool = False, filtering: bool = False) -> list[tuple[str, ...]]:
         if filtering:
             return [("←/→", "inbox.filter.key.field"), ("↑/↓", "inbox.filter.key.value"),
-                    ("↵/Esc", "inbox.key.to_list"), ("x", "inbox.filter.key.clear"), ("F1", "ui.help")]
+                    ("↵/Esc", "inbox.key.to_list"), ("x", "inbox.filter.key.clear", "inbox.clear_filters"),
+                    ("F1", "ui.help", "help")]
         if searching:
-            return [("↵/↓", "inbox.key.to_list"), ("Esc", "inbox.key.clear_search"), ("F1", "ui.help"),
-                    ("^q", "ui.quit")]
-        return [("↵", "inbox.key.open"), ("w", "inbox.key.wizard"), ("l", "inbox.key.close"),
-                ("/", "inbox.key.search"), ("f", "inbox.key.filter"), ("o", "inbox.key.followups"), ("F1", "ui.help")]
+            return [("↵/↓", "inbox.key.to_list"), ("Esc", "inbox.key.clear_search", "inbox.search.clear"),
+                    ("F1", "ui.help", "help"), ("^q", "ui.quit", "quit")]
+        return [("↵", "inbox.key.open", "inbox.open"), ("w", "inbox.key.wizard", "inbox.wizard"),
+                ("l", "inbox.key.close", "inbox.close_task"), ("/", "inbox.key.search", "inbox.search"),
+                ("f", "inbox.key.filter", "inbox.filter"), ("o", "inbox.key.followups", "inbox.followups"),
+                ("F1", "ui.help", "help")]
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self.query_one(KeyBar).set_keys(self._keys(searching=isinstance(event.widget, SearchInput),

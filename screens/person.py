@@ -89,7 +89,7 @@ def _draft(app: SygesikringApp, wizard_key: str, cpr: str, task_id: str | None, 
     """The open draft of this wizard for this person and task (a Case), if any."""
     from sygesikring_tui.domain.wizards import WIZARDS
 
-    from .wizards.engine import find_draft
+    from sygesikring_tui.desk import find_draft
 
     wizard = WIZARDS.get(wizard_key)
     return find_draft(app.store, wizard, cpr, task_id, workaround_id) if wizard is not None else None
@@ -128,9 +128,9 @@ class PersonScreen(Guarded, Screen[None]):
     PersonScreen #wizard-attention { height: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS = [
-        Binding("escape,backspace", "back", show=False),
-        Binding("w", "wizard", show=False),
-        *[Binding(str(i + 1), f"tab('{name}')", show=False) for i, name in enumerate(TABS)],
+        Binding("escape,backspace", "back", show=False, id="person.back"),
+        Binding("w", "wizard", show=False, id="person.wizard"),
+        *[Binding(str(i + 1), f"tab('{name}')", show=False, id=f"person.tab.{name}") for i, name in enumerate(TABS)],
         Binding("n", "note", show=False, id="person.note"),
         Binding("l", "close_task", show=False, id="person.close_task"),
         Binding("a", "tick_followup", show=False, id="person.tick_followup"),
@@ -166,20 +166,20 @@ class PersonScreen(Guarded, Screen[None]):
         yield SyncStatusLine(id="sync-status")
         yield KeyBar(self._keys(), id="keybar")
 
-    def _keys(self) -> list[tuple[str, str]]:
+    def _keys(self) -> list[tuple[str, ...]]:
         """The keys that matter now: ``a`` only with an open follow-up, ``d`` only on the
         Wizards tab when the highlighted wizard has a draft."""
-        keys = [("1-7", "person.key.tabs"), ("w", "person.key.wizard_short"), ("n", "person.key.note"),
-                ("l", "person.key.close")]
+        keys = [("1-7", "person.key.tabs"), ("w", "person.key.wizard_short", "person.wizard"),
+                ("n", "person.key.note", "person.note"), ("l", "person.key.close", "person.close_task")]
         st = self.state
         drafted = self.is_mounted and self._highlighted_draft() is not None
         if drafted:
-            keys.append(("d", "person.key.discard"))
+            keys.append(("d", "person.key.discard", "person.discard_draft"))
         elif st is not None and any(not f.done for f in st.followups):
-            keys.append(("a", "person.key.tick"))
-        keys += [("Esc", "ui.back"), ("F1", "ui.help")]
+            keys.append(("a", "person.key.tick", "person.tick_followup"))
+        keys += [("Esc", "ui.back", "person.back"), ("F1", "ui.help", "help")]
         # The tab row shows the numbers already: "1-7" is the first to go when space is short.
-        if sum(len(k) + len(t(label)) + 6 for k, label in keys) - 2 > 80:
+        if sum(len(k[0]) + len(t(k[1])) + 6 for k in keys) - 2 > 80:
             keys.pop(0)
         return keys
 
