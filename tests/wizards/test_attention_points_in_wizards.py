@@ -18,7 +18,7 @@ import pytest
 from tests.factories import CLOSED, FAR, OPEN, a_cpr, a_person, a_task
 
 from screens.app import make_app
-from screens.wizards.engine import Toggle, WizardScreen
+from screens.wizards.engine import Toggle, WizardScreen, tr
 from sygesikring_tui.domain.model import CprEvent, GroupRegistration, Relation, RelationKind, TaskStatus
 from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.domain.wizards import WIZARDS, Field, Msg, Option, Step, Wizard
@@ -100,7 +100,8 @@ def test_ap2_reminder_once_naming_every_letter_operation_and_none_for_notes(stor
     flags = review_attention(planned, ctx.states, ctx, {}, {})
     # once for the review, naming both operations that send a letter (not once under each)
     assert [(f.msg.key, f.msg.params["ops"], f.msg.params["n"], f.ack) for f in flags] == [
-        ("wizard.attn.ap2", "2, 3", 2, None)]
+        ("wizard.attn.ap2", [2, 3], 2, None)]
+    assert tr(flags[0].msg) == t("wizard.attn.ap2", n=2, ops=[2, 3]) and "operation 2 og 3 sender breve" in tr(flags[0].msg)
     assert review_attention(planned[:1], ctx.states, ctx, {}, {}) == []
 
 

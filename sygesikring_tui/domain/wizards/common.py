@@ -298,5 +298,5 @@ def review_attention(planned, states, ctx: WizardContext, parents, draft) -> lis
                                     f"ap3:{p.cpr}:{prov.provider_number if prov else ''}"))
     letters = [f.params["index"] for f in attention.letter_reminders(planned)]
     if letters:  # once for the whole review, naming the operations that send a letter
-        flags.append(ReviewFlag(Msg("wizard.attn.ap2", {"n": len(letters), "ops": ", ".join(map(str, letters))})))
+        flags.append(ReviewFlag(Msg("wizard.attn.ap2", {"n": len(letters), "ops": letters})))
     return flags
