@@ -1,0 +1,315 @@
+"""The fault-cost report: which Sygesikring fault costs the most tasks and caseworker time.
+
+Per workaround (guide section, with its Jira ids) and ISO week: tasks received, tasks
+closed, the median days from received to closed, and the caseworker's time in the wizard
+(open -> commit, summed over the sessions of each draft; the ``case_time`` operation).
+
+The figures come from what every desk and the server hold alike: a person's tasks and
+history. A closed task is closed at its ``task_close`` history entry; it counts under the
+workaround of the case that closed it (its ``case_time``), else under the task's own
+suggested workaround. A task received in the period counts in the week it was received; a
+task closed in the period in the week it was closed; a case's wizard time in the week it
+was committed.
+
+No Textual here: the server's ``report`` command, the desk's report screen and the tests
+share it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from .domain.operations import parse_case_time
+
+NO_WORKAROUND = "-"  # a task no workaround was suggested for
+TOTAL = "total"  # the week column of a row over the whole period
+
+
+@dataclass(frozen=True)
+class TaskFact:
+    task_id: str
+    workaround_id: str | None
+    received: date
+    closed: date | None
+    municipality: int | None = None
+
+
+@dataclass(frozen=True)
+class TimeFact:
+    case_id: str
+    workaround_id: str
+    committed: date
+    seconds: int
+    sessions: int
+    municipality: int | None = None
+
+
+@dataclass
+class Facts:
+    tasks: list[TaskFact] = field(default_factory=list)
+    times: list[TimeFact] = field(default_factory=list)
+
+    def extend(self, other: Facts) -> None:
+        self.tasks.extend(other.tasks)
+        self.times.extend(other.times)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the report: a workaround in one ISO week (``week`` "2026-W14") or over the
+    whole period (``week`` == TOTAL)."""
+
+    week: str
+    workaround_id: str
+    jira: str
+    received: int
+    closed: int
+    median_days: float | None  # received -> closed, of the tasks closed then
+    wizard_seconds: int
+    cases: int  # committed cases whose wizard time is counted
+
+
+@dataclass(frozen=True)
+class Report:
+    start: date
+    stop: date
+    municipality: int | None
+    rows: list[Row]  # the weeks (in order), then the totals (most wizard time first)
+
+    @property
+    def weeks(self) -> list[Row]:
+        return [r for r in self.rows if r.week != TOTAL]
+
+    @property
+    def totals(self) -> list[Row]:
+        return [r for r in self.rows if r.week == TOTAL]
+
+
+def iso_week(d: date) -> str:
+    y, w, _ = d.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def week_start(week: str) -> date:
+    y, w = week.split("-W")
+    return date.fromisocalendar(int(y), int(w), 1)
+
+
+def weeks_between(start: date, stop: date) -> list[str]:
+    out: list[str] = []
+    d = date.fromisocalendar(*start.isocalendar()[:2], 1)
+    while d <= stop:
+        out.append(iso_week(d))
+        d = date.fromordinal(d.toordinal() + 7)
+    return out
+
+
+def _day(ts: str) -> date | None:
+    try:
+        return datetime.fromisoformat(ts).date() if "T" in ts else date.fromisoformat(ts[:10])
+    except ValueError:
+        return None
+
+
+# -- facts from a person's tasks and history (JSON as stored on the desk and the server) -------
+
+def person_facts(tasks: Sequence[Mapping[str, Any]], history: Sequence[Mapping[str, Any]],
+                 municipality: int | None = None) -> Facts:
+    """The report's facts of one person: its tasks (received, closed when and under which
+    workaround) and the wizard time of its committed cases."""
+    closed_at: dict[str, tuple[date, str | None]] = {}
+    times: list[TimeFact] = []
+    case_wid: dict[str, str] = {}
+    for h in history:
+        action = h.get("action")
+        if action == "task_close":
+            day = _day(str(h.get("at") or ""))
+            if day is not None:
+                closed_at[str(h.get("detail"))] = (day, h.get("case_id"))
+        elif action == "case_time":
+            parsed = parse_case_time(str(h.get("detail") or ""))
+            day = _day(str(h.get("at") or ""))
+            if parsed is None or day is None:
+                continue
+            cid = str(h.get("case_id") or "")
+            case_wid[cid] = parsed[0]
+            times.append(TimeFact(cid, parsed[0], day, parsed[1], parsed[2], municipality))
+    out = Facts(times=times)
+    for t in tasks:
+        try:
+            received = date.fromisoformat(str(t["received"]))
+        except (KeyError, ValueError):
+            continue
+        closed = None
+        wid = t.get("workaround_id")
+        if t.get("status") == "closed" and t.get("id") in closed_at:
+            closed, cid = closed_at[t["id"]]
+            wid = case_wid.get(cid or "", wid)
+        out.tasks.append(TaskFact(str(t.get("id")), wid, received, closed, municipality))
+    return out
+
+
+def doc_facts(tasks_json: str | Sequence[Mapping[str, Any]], doc: str, municipality: int | None = None) -> Facts:
+    """:func:`person_facts` of a stored person: its tasks (JSON text or rows) and its document."""
+    tasks = json.loads(tasks_json) if isinstance(tasks_json, str) else tasks_json
+    history = json.loads(doc).get("history") or []
+    return person_facts(tasks, history, municipality)
+
+
+# -- the figures -----------------------------------------------------------------------------
+
+def _median(values: list[int]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def build(facts: Facts, start: date, stop: date, jira: Mapping[str, Sequence[str]] | None = None,
+          municipality: int | None = None) -> Report:
+    """The report over ``start``..``stop`` (both days included), for one municipality or
+    (None) all the facts hold."""
+    jira = jira or {}
+
+    def inside(d: date | None) -> bool:
+        return d is not None and start <= d <= stop
+
+    def mine(m: int | None) -> bool:
+        return municipality is None or m == municipality
+
+    received: dict[tuple[str, str], int] = defaultdict(int)
+    closed: dict[tuple[str, str], list[int]] = defaultdict(list)
+    secs: dict[tuple[str, str], int] = defaultdict(int)
+    cases: dict[tuple[str, str], int] = defaultdict(int)
+    wids: set[str] = set()
+    for t in facts.tasks:
+        if not mine(t.municipality):
+            continue
+        wid = t.workaround_id or NO_WORKAROUND
+        if inside(t.received):
+            received[(iso_week(t.received), wid)] += 1
+            wids.add(wid)
+        if t.closed is not None and inside(t.closed):
+            closed[(iso_week(t.closed), wid)].append(max(0, (t.closed - t.received).days))
+            wids.add(wid)
+    for c in facts.times:
+        if mine(c.municipality) and inside(c.committed):
+            key = (iso_week(c.committed), c.workaround_id)
+            secs[key] += c.seconds
+            cases[key] += 1
+            wids.add(c.workaround_id)
+
+    def row(week: str, wid: str, keys: Iterable[tuple[str, str]]) -> Row:
+        keys = list(keys)
+        days = [d for k in keys for d in closed.get(k, ())]
+        return Row(week, wid, ", ".join(jira.get(wid, ())), sum(received.get(k, 0) for k in keys), len(days),
+                   _median(days), sum(secs.get(k, 0) for k in keys), sum(cases.get(k, 0) for k in keys))
+
+    weeks = weeks_between(start, stop)
+    order = sorted(wids, key=section_key)
+    rows = [row(w, wid, [(w, wid)]) for w in weeks for wid in order
+            if (w, wid) in received or (w, wid) in closed or (w, wid) in secs]
+    totals = [row(TOTAL, wid, [(w, wid) for w in weeks]) for wid in order]
+    totals.sort(key=lambda r: (-r.wizard_seconds, -r.received, section_key(r.workaround_id)))
+    return Report(start, stop, municipality, rows + totals)
+
+
+def section_key(wid: str) -> tuple[int, ...]:
+    """Guide sections in their order ("2.10.1" after "2.9.1"); anything else last."""
+    try:
+        return tuple(int(x) for x in wid.split("."))
+    except ValueError:
+        return (10**6,)
+
+
+def series(report: Report, metric: str = "received") -> dict[str, list[int]]:
+    """Per workaround, one figure per week of the period (0 where nothing happened): the plot."""
+    weeks = weeks_between(report.start, report.stop)
+    index = {w: i for i, w in enumerate(weeks)}
+    out: dict[str, list[int]] = {}
+    for r in report.weeks:
+        vals = out.setdefault(r.workaround_id, [0] * len(weeks))
+        vals[index[r.week]] = int(getattr(r, metric))
+    return out
+
+
+# -- CSV and JSON ----------------------------------------------------------------------------
+
+CSV_FIELDS = ("week", "workaround_id", "jira", "received", "closed", "median_days", "wizard_seconds", "cases")
+
+
+def to_csv(report: Report) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for r in report.rows:
+        w.writerow([r.week, r.workaround_id, r.jira, r.received, r.closed,
+                    "" if r.median_days is None else f"{r.median_days:g}", r.wizard_seconds, r.cases])
+    return buf.getvalue()
+
+
+def rows_from_csv(text: str) -> list[Row]:
+    """The rows of a report written by :func:`to_csv`."""
+    reader = csv.DictReader(io.StringIO(text))
+    if tuple(reader.fieldnames or ()) != CSV_FIELDS:
+        raise ValueError(f"not a fault-cost report: columns {reader.fieldnames}")
+    return [Row(d["week"], d["workaround_id"], d["jira"], int(d["received"]), int(d["closed"]),
+                float(d["median_days"]) if d["median_days"] else None, int(d["wizard_seconds"]), int(d["cases"]))
+            for d in reader]
+
+
+def to_json(report: Report) -> str:
+    return json.dumps({"from": report.start.isoformat(), "to": report.stop.isoformat(),
+                       "municipality": report.municipality,
+                       "weeks": [asdict(r) for r in report.weeks],
+                       "totals": [asdict(r) for r in report.totals]}, ensure_ascii=False, indent=2)
+
+
+def hours(seconds: int) -> str:
+    """Wizard time as h:mm."""
+    m = round(seconds / 60)
+    return f"{m // 60}:{m % 60:02d}"
+
+
+def table_lines(report: Report, headers: Sequence[str], total_label: str) -> Iterator[str]:
+    """The report as aligned text lines (weeks, then the totals); ``headers`` in the reader's
+    language, in the order of :data:`CSV_FIELDS`."""
+    rows = [tuple(headers)]
+    for r in report.rows:
+        rows.append((total_label if r.week == TOTAL else r.week, r.workaround_id, r.jira or "-", str(r.received),
+                     str(r.closed), "-" if r.median_days is None else f"{r.median_days:g}",
+                     hours(r.wizard_seconds), str(r.cases)))
+    widths = [max(len(x[i]) for x in rows) for i in range(len(headers))]
+    for x in rows:
+        yield "  ".join(c.rjust(widths[i]) if i >= 3 else c.ljust(widths[i]) for i, c in enumerate(x)).rstrip()
+
+
+# -- the desk's facts ------------------------------------------------------------------------
+
+_HISTORY = "SELECT cpr FROM tasks WHERE status = 'closed' UNION SELECT cpr FROM cases WHERE status = 'committed'"
+
+
+def store_facts(store: Any, start: date, stop: date) -> Facts:
+    """The facts of a desk store for ``start``..``stop``: the tasks received by ``stop``; the
+    history of the persons with a closed task or a committed case (the closing and wizard
+    times, this desk's and those pulled from the others)."""
+    conn = store.conn
+    with_history = {r[0] for r in conn.execute(_HISTORY)}
+    by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    facts = Facts()
+    for tid, cpr, wid, received, status, muni in conn.execute(
+            "SELECT t.id, t.cpr, t.workaround_id, t.received, t.status, p.municipality_code FROM tasks t "
+            "JOIN persons p ON p.cpr = t.cpr WHERE t.received <= ? AND (t.received >= ? OR t.status = 'closed')",
+            (stop.isoformat(), start.isoformat())):
+        if cpr in with_history:
+            by_person[cpr].append({"id": tid, "workaround_id": wid, "received": received, "status": status})
+        else:
+            facts.tasks.append(TaskFact(tid, wid, date.fromisoformat(received), None, muni))
+    for cpr, doc, muni in conn.execute(f"SELECT cpr, doc, municipality_code FROM persons WHERE cpr IN ({_HISTORY})"):
+        facts.extend(doc_facts(by_person.get(cpr, []), doc, muni))
+    return facts
