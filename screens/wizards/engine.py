@@ -50,6 +50,7 @@ from sygesikring_tui.domain.wizards.common import (
 )
 from sygesikring_tui.fmt import field_date
 from sygesikring_tui.i18n import t
+from sygesikring_tui.store import wizard_time
 from sygesikring_tui.store.db import RuleViolation, StoreError
 
 log = logging.getLogger(__name__)
@@ -443,6 +444,7 @@ class WizardScreen(Screen[str | None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        wizard_time.begin(self.store, self.case.id)  # the caseworker's time in the draft, for the report
         self.ctx = self._load_context()
         self._start_attention()
         active = self.wizard.active_steps(self.draft, self.ctx)
@@ -451,6 +453,9 @@ class WizardScreen(Screen[str | None]):
         await self._show_step()
         if self.resumed:
             self.notify(t("wizard.engine.resumed", n=self._position()[0]))
+
+    def on_unmount(self) -> None:
+        wizard_time.end(self.store, self.case.id)  # closed or left; after a commit nothing is open
 
     def refresh_texts(self) -> None:
         """ctrl+l: the footer, the header and the step (or review) again in the new language;

@@ -29,10 +29,12 @@ def _now() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def begin(store: Store, case_id: str, now: str | None = None) -> None:
+def begin(store: Store | None, case_id: str, now: str | None = None) -> None:
     """A session of ``case_id``'s draft starts (the wizard shows it)."""
     from .db import StoreError
 
+    if store is None:
+        return
     at = now or _now()
     try:
         with store.transaction() as conn:
@@ -46,10 +48,12 @@ def begin(store: Store, case_id: str, now: str | None = None) -> None:
         log.exception("wizard session start not recorded (case %s)", case_id)
 
 
-def end(store: Store, case_id: str, now: str | None = None) -> None:
+def end(store: Store | None, case_id: str, now: str | None = None) -> None:
     """The open session of ``case_id`` ends (the wizard closed; after a commit nothing is open)."""
     from .db import StoreError
 
+    if store is None:
+        return
     try:
         with store.transaction() as conn:
             close_open(conn, case_id, now or _now())
