@@ -665,6 +665,7 @@ class InboxScreen(Guarded, Screen[None]):
         Binding("w", "wizard", show=False),
         Binding("r", "reload", show=False),
         Binding("c", "conflicts", show=False),
+        Binding("R", "app.open_report", show=False),
         Binding("ctrl+o", "all_statuses", show=False, id="inbox.all_statuses"),
     ]
 
