@@ -68,7 +68,7 @@ class ReportScreen(Guarded, Screen[None]):
     ReportScreen #report-period { height: 1; padding: 0 1; text-style: bold; }
     ReportScreen #report-plot { height: 9; }
     ReportScreen #report-table { height: 1fr; scrollbar-size-vertical: 1; }
-    ReportScreen #report-saved { height: auto; max-height: 2; padding: 0 1; color: $text-muted; }
+    ReportScreen #report-saved { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
     ReportScreen #report-saved.-empty { display: none; }
     """
     BINDINGS = [
@@ -154,6 +154,10 @@ class ReportScreen(Guarded, Screen[None]):
         xs = list(range(1, len(weeks) + 1))
         for wid in top:
             plt.plot(xs, data[wid], label=self._label(wid), marker="braille")
+        high = max([max(data[wid], default=0) for wid in top] + [1])
+        every = -(-high // 4)  # whole numbers on the y axis, at most five of them
+        plt.ylim(0, high)
+        plt.yticks(list(range(0, high + 1, every)))
         step = max(1, len(weeks) // 6)
         plt.xticks(xs[::step], [t("report.week_short", n=int(w.split("-W")[1])) for w in weeks[::step]])
         for wid, day in sorted(self.retired.items()):
