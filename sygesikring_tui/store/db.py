@@ -261,6 +261,7 @@ class Store:
             row = self.conn.execute("SELECT status, workaround_id, cpr FROM cases WHERE id = ?", (case_id,)).fetchone()
             if row is None or row[0] != "draft":
                 raise ValueError(f"case {case_id} is not an open draft")
+            asked = len(planned)
             timed = wizard_time.case_time_payload(self.conn, case_id, row[1], at)
             if timed is not None:  # the caseworker's time in this draft goes with the case
                 planned = [*planned, PlannedOp(row[2], "case_time", timed)]
@@ -294,8 +295,8 @@ class Store:
             self.conn.execute("UPDATE cases SET status = 'committed', committed = ?, updated = ? WHERE id = ?",
                               (at, at, case_id))
         log.info("case %s committed: %d operations", case_id, len(done))
-        # the caseworker's operations; the case_time that goes with them is written, not counted
-        return [o for o in done if o.kind != "case_time"]
+        # the operations asked for; the timing added to them is written, not counted
+        return done[:asked]
 
     # -- outbox -------------------------------------------------------------------------
     def outbox(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
