@@ -115,10 +115,29 @@ class ReportScreen(Guarded, Screen[None]):
         return {wid: since.get(cat.workarounds[wid].release or "") for wid in cat.retired(live)}
 
     def load(self) -> None:
+        """Compute the report off the UI thread (a 100,000-task store takes a moment)."""
         start, stop = period(self.sapp.today, self.weeks)
         cat = self.sapp.catalogue
         jira = {w.id: w.jira for w in cat.workarounds.values()}
-        self.report = fault_report.build(fault_report.store_facts(self.sapp.store, start, stop), start, stop, jira)
+        path = self.sapp.store.path
+        self.query_one("#report-period", Static).update(t("report.computing"))
+        self.run_worker(lambda: self._compute(path, start, stop, jira), thread=True, exclusive=True,
+                        group="report")
+
+    def _compute(self, path: Path, start: date, stop: date, jira: dict[str, Any]) -> None:
+        try:
+            conn = fault_report.read_only(path)
+            try:
+                report = fault_report.build(fault_report.store_facts(conn, start, stop), start, stop, jira)
+            finally:
+                conn.close()
+        except Exception as exc:  # noqa: BLE001 - reported like any other unexpected error
+            self.app.call_from_thread(self.sapp.report_error, exc)
+            return
+        self.app.call_from_thread(self._loaded, report)
+
+    def _loaded(self, report: Report) -> None:
+        self.report = report
         self.retired = self._retired()
         self.refresh_texts()
 

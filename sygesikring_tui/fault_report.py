@@ -20,12 +20,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+import msgspec
 
 from .domain.operations import parse_case_time
 
@@ -40,6 +43,7 @@ class TaskFact:
     received: date
     closed: date | None
     municipality: int | None = None
+    count: int = 1  # open tasks alike in all of the above but the id come as one fact
 
 
 @dataclass(frozen=True)
@@ -157,10 +161,25 @@ def person_facts(tasks: Sequence[Mapping[str, Any]], history: Sequence[Mapping[s
     return out
 
 
+class _Entry(msgspec.Struct):
+    at: str = ""
+    action: str = ""
+    detail: str = ""
+    case_id: str | None = None
+
+
+class _History(msgspec.Struct):
+    history: list[_Entry] = []
+
+
+_HISTORY_OF = msgspec.json.Decoder(_History)  # reads a person's document for its history alone
+
+
 def doc_facts(tasks_json: str | Sequence[Mapping[str, Any]], doc: str, municipality: int | None = None) -> Facts:
     """:func:`person_facts` of a stored person: its tasks (JSON text or rows) and its document."""
     tasks = json.loads(tasks_json) if isinstance(tasks_json, str) else tasks_json
-    history = json.loads(doc).get("history") or []
+    history = [msgspec.structs.asdict(h) for h in _HISTORY_OF.decode(doc).history
+               if h.action in ("task_close", "case_time")]
     return person_facts(tasks, history, municipality)
 
 
@@ -192,7 +211,7 @@ def build(facts: Facts, start: date, stop: date, jira: Mapping[str, Sequence[str
             continue
         wid = t.workaround_id or NO_WORKAROUND
         if inside(t.received):
-            received[(iso_week(t.received), wid)] += 1
+            received[(iso_week(t.received), wid)] += t.count
             wids.add(wid)
         if t.closed is not None and inside(t.closed):
             closed[(iso_week(t.closed), wid)].append(max(0, (t.closed - t.received).days))
@@ -294,22 +313,30 @@ def table_lines(report: Report, headers: Sequence[str], total_label: str) -> Ite
 _HISTORY = "SELECT cpr FROM tasks WHERE status = 'closed' UNION SELECT cpr FROM cases WHERE status = 'committed'"
 
 
+def read_only(path: Any) -> sqlite3.Connection:
+    """A read-only connection of its own to a desk store (a report computed off the UI
+    thread reads beside the desk's writes: WAL)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout=3000")
+    return conn
+
+
 def store_facts(store: Any, start: date, stop: date) -> Facts:
-    """The facts of a desk store for ``start``..``stop``: the tasks received by ``stop``; the
+    """The facts of a desk store (or a connection to one, :func:`read_only`) for ``start``..``stop``: the tasks received by ``stop``; the
     history of the persons with a closed task or a committed case (the closing and wizard
-    times, this desk's and those pulled from the others)."""
-    conn = store.conn
-    with_history = {r[0] for r in conn.execute(_HISTORY)}
-    by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    times, this desk's and those pulled from the others). The other persons' tasks are only
+    counted, by day and workaround, in SQL."""
+    conn = store if isinstance(store, sqlite3.Connection) else store.conn
     facts = Facts()
-    for tid, cpr, wid, received, status, muni in conn.execute(
-            "SELECT t.id, t.cpr, t.workaround_id, t.received, t.status, p.municipality_code FROM tasks t "
-            "JOIN persons p ON p.cpr = t.cpr WHERE t.received <= ? AND (t.received >= ? OR t.status = 'closed')",
-            (stop.isoformat(), start.isoformat())):
-        if cpr in with_history:
-            by_person[cpr].append({"id": tid, "workaround_id": wid, "received": received, "status": status})
-        else:
-            facts.tasks.append(TaskFact(tid, wid, date.fromisoformat(received), None, muni))
-    for cpr, doc, muni in conn.execute(f"SELECT cpr, doc, municipality_code FROM persons WHERE cpr IN ({_HISTORY})"):
-        facts.extend(doc_facts(by_person.get(cpr, []), doc, muni))
+    for wid, received, n in conn.execute(
+            f"SELECT workaround_id, received, count(*) FROM tasks WHERE received BETWEEN ? AND ? "
+            f"AND cpr NOT IN ({_HISTORY}) GROUP BY workaround_id, received", (start.isoformat(), stop.isoformat())):
+        facts.tasks.append(TaskFact("", wid, date.fromisoformat(received), None, None, n))
+    by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for tid, cpr, wid, received, status in conn.execute(
+            f"SELECT id, cpr, workaround_id, received, status FROM tasks WHERE cpr IN ({_HISTORY}) AND received <= ?",
+            (stop.isoformat(),)):
+        by_person[cpr].append({"id": tid, "workaround_id": wid, "received": received, "status": status})
+    for cpr, doc in conn.execute(f"SELECT cpr, doc FROM persons WHERE cpr IN ({_HISTORY})"):
+        facts.extend(doc_facts(by_person.get(cpr, []), doc))
     return facts

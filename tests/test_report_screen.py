@@ -48,7 +48,7 @@ async def settled(pilot) -> None:
 async def _open_report(pilot) -> None:
     await settled(pilot)
     await pilot.press("R")
-    await pilot.pause()
+    await settled(pilot)  # the report is computed in a worker thread
 
 
 def test_report_screen_at_80x24(snap_compare, training_store):
@@ -76,7 +76,7 @@ async def test_r_in_the_inbox_opens_the_report_and_e_saves_the_csv_shown_on_scre
         assert fault_report.rows_from_csv(saved.read_text(encoding="utf-8")) == screen.report.rows
         assert str(saved) in "".join(line.strip() for line in screen_text(app).splitlines())  # the path, shown
         await pilot.press("p")  # another period: 26 weeks
-        await pilot.pause()
+        await settled(pilot)
         assert screen.weeks == 26 and screen.report.start == date(2026, 6, 1)
         await pilot.press("escape")
         await pilot.pause()
