@@ -12,7 +12,7 @@ Against a real uvicorn on 127.0.0.1, in its own process (``--server thread``: in
   B's worker polls every 0.2 s), and the same at default settings where B is woken by the
   server's change notification (p95, target <= 1 s);
 * the time from the server's return to an offline desk's queue drained (target <= 5 s).
-Targets (issue 4): >= 3,000 ops/s batched on SQLite; initial pull of 100k tasks <= 10 s.
+Targets: >= 3,000 ops/s batched on SQLite; initial pull of 100k tasks <= 10 s.
 Results go to stdout and ``bench/results/sync.json``.
 """
 
@@ -289,7 +289,7 @@ def push_local_floor(url_db: str, n_ops: int) -> dict[str, Any]:
 
 
 def push_vs_floor(push: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
-    """Issue 11's push figure: batched push time over the local one-transaction floor."""
+    """The push figure: batched push time over the local one-transaction floor."""
     return {**floor, "ratio_push_over_local_txn": round(push["batched_s"] / floor["floor_local_txn_s"], 2),
             "target_ratio_max": 3.0}
 

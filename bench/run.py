@@ -1,6 +1,6 @@
 """``python -m bench``: how fast is the desk app, against baselines measured in the same run.
 
-Figures and targets (issue 11; every ratio is against a baseline of the same run):
+Figures and targets (every ratio is against a baseline of the same run):
 - start -> rows on screen, 100k, fresh processes (headless ``run_test`` at 80x24): vs a bare
   Textual App <= 1.3x; Textual's DataTable on the same rows >= 50x slower; textual-fastdatatable
   (optional: ``pip install textual-fastdatatable``, the ``bench`` extra) >= 3x slower

@@ -1,6 +1,6 @@
 """Doctor choice done properly: a provider field, its options, its validation, and a fee step.
 
-Any wizard that makes a doctor choice builds on these helpers (issue 3, item 3):
+Any wizard that makes a doctor choice builds on these helpers:
 
 * **Offer**: providers sorted by distance from the chooser's address. The distance is the
   straight-line km between coordinates (``rules.distance_km``), NOT road distance, and the
