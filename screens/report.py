@@ -10,7 +10,6 @@ and what it pulled from the other desks of the municipality).
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,21 +43,8 @@ def period(today: date, weeks: int) -> tuple[date, date]:
     return monday - timedelta(weeks=weeks - 1), today
 
 
-def export_path(report: Report) -> Path:
-    folder = paths.user_data_dir() / "reports"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder / f"fault-report-{report.start:%Y%m%d}-{report.stop:%Y%m%d}.csv"
-
-
-def write_csv(report: Report) -> Path:
-    """The report as CSV in the user's data dir (0600; the same period overwrites)."""
-    path = export_path(report)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(fault_report.to_csv(report))
-    os.replace(tmp, path)
-    return path
+def export_folder() -> Path:
+    return paths.user_data_dir() / "reports"
 
 
 class ReportScreen(Guarded, Screen[None]):
@@ -224,7 +210,7 @@ class ReportScreen(Guarded, Screen[None]):
         if self.report is None:
             return
         try:
-            self.saved = write_csv(self.report)
+            self.saved = fault_report.save_csv(self.report, export_folder())
         except OSError as exc:
             log.warning("report export failed: %s", type(exc).__name__)
             self.notify(t("report.export_failed", error=exc.strerror or type(exc).__name__), severity="error")

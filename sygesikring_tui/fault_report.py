@@ -20,12 +20,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sqlite3
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -280,6 +282,19 @@ def rows_from_csv(text: str) -> list[Row]:
     return [Row(d["week"], d["workaround_id"], d["jira"], int(d["received"]), int(d["closed"]),
                 float(d["median_days"]) if d["median_days"] else None, int(d["wizard_seconds"]), int(d["cases"]))
             for d in reader]
+
+
+def save_csv(report: Report, folder: Path) -> Path:
+    """The report as CSV in ``folder`` (made 0700 if new), named by its period; the file is
+    the owner's alone (0600) and replaced whole, so a reader never sees half of it."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"fault-report-{report.start:%Y%m%d}-{report.stop:%Y%m%d}.csv"
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        f.write(to_csv(report))
+    os.replace(tmp, path)
+    return path
 
 
 def to_json(report: Report) -> str:
