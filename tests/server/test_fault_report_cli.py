@@ -90,3 +90,30 @@ def test_a_bad_period_is_refused(tmp_path, capsys):
     assert cli.main(["--db", db, "report", "--from", "2026-13-01", "--to", "2026-11-15"]) == 2
     assert cli.main(["--db", db, "report", "--from", "2026-11-15", "--to", "2026-11-01"]) == 2
     assert "before" in capsys.readouterr().err
+
+
+def test_the_wizard_time_travels_by_sync_to_the_server_and_the_other_desk_of_the_municipality(
+        sqlite_env, history, tmp_path):  # noqa: F811
+    """Desk A's cases go over HTTP; the server's report and desk B's (after its pull) both
+    count A's wizard time and closed tasks as worked out by hand."""
+    from sygesikring_tui import sync
+    from sygesikring_tui.catalogue import load_catalogue
+    from sygesikring_tui.store import open_store
+
+    a, _ = history
+    first = a.load_person(a.conn.execute("SELECT cpr FROM persons").fetchone()[0])
+    before = replace(first, version=1, history=(),
+                     tasks=tuple(replace(t, status=TaskStatus.OPEN, closed_reason=None) for t in first.tasks))
+    sqlite_env.storage.load(load_records([before]))
+    sync.sync_once(a, sqlite_env.client(sqlite_env.desk(MUNI_A, "A")))
+    assert a.outbox("pending") == []
+    b = open_store(tmp_path / "b.db")
+    sync.sync_once(b, sqlite_env.client(sqlite_env.desk(MUNI_A, "B")))
+    jira = {w.id: w.jira for w in load_catalogue().workarounds.values()}
+    on_b = fault_report.build(fault_report.store_facts(b, START, STOP), START, STOP, jira)
+    on_server = sqlite_env.storage.report(START, STOP, MUNI_A)
+    for report in (on_b, on_server):
+        assert [(r.workaround_id, r.received, r.closed, r.median_days, r.wizard_seconds, r.cases)
+                for r in report.totals] == [("2.4.1", 4, 3, 3.0, 540, 3), ("2.5.1", 1, 1, 7.0, 60, 1)]
+    assert on_b.rows == on_server.rows
+    b.close()
