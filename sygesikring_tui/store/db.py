@@ -261,10 +261,11 @@ class Store:
             row = self.conn.execute("SELECT status, workaround_id, cpr FROM cases WHERE id = ?", (case_id,)).fetchone()
             if row is None or row[0] != "draft":
                 raise ValueError(f"case {case_id} is not an open draft")
-            asked = len(planned)
             timed = wizard_time.case_time_payload(self.conn, case_id, row[1], at)
-            if timed is not None:  # the caseworker's time in this draft goes with the case
-                planned = [*planned, PlannedOp(row[2], "case_time", timed)]
+            added = 0
+            if timed is not None:  # the caseworker's time in this draft goes first with the case
+                planned = [PlannedOp(row[2], "case_time", timed), *planned]
+                added = 1
             states: dict[str, PersonState] = {}
             # the rules see the other persons as this commit has changed them so far
             ctx = replace(self.rule_context(today), person=lambda c: states.get(c) or self.load_person(c))
@@ -296,7 +297,7 @@ class Store:
                               (at, at, case_id))
         log.info("case %s committed: %d operations", case_id, len(done))
         # the operations asked for; the timing added to them is written, not counted
-        return done[:asked]
+        return done[added:]
 
     # -- outbox -------------------------------------------------------------------------
     def outbox(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
