@@ -14,6 +14,7 @@ from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.fault_report import TOTAL, Row
 from sygesikring_tui.store import db as store_db
 from sygesikring_tui.store import open_store, wizard_time
+from sygesikring_tui.store.schema import MIGRATIONS
 from tests.factories import OPEN, a_person, a_task
 
 START, STOP = date(2026, 11, 2), date(2026, 11, 15)  # ISO weeks 45 and 46
@@ -137,11 +138,12 @@ def test_a_store_made_before_the_wizard_sessions_gets_their_table_when_opened(tm
     store = open_store(path)
     store.close()
     conn = sqlite3.connect(path)
+    number = next(n for n, sql in MIGRATIONS if "CREATE TABLE wizard_sessions" in sql)
     conn.execute("DROP TABLE wizard_sessions")
-    conn.execute("PRAGMA user_version = 2")
+    conn.execute(f"PRAGMA user_version = {number - 1}")  # as it was just before that migration
     conn.commit()
     conn.close()
     store = open_store(path)
-    assert store.conn.execute("PRAGMA user_version").fetchone()[0] >= 3
+    assert store.conn.execute("PRAGMA user_version").fetchone()[0] >= number
     assert store.conn.execute("SELECT count(*) FROM wizard_sessions").fetchone()[0] == 0
     store.close()
