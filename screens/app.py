@@ -418,7 +418,22 @@ class SygesikringApp(Guarded, App[int]):
             self.notify(t("ui.wizards_missing"), severity="warning")
             return
         log.info("start wizard %s for %s", wizard_key, mask(cpr))
-        launch_wizard(self, cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id)
+
+        def resume() -> None:
+            launch_wizard(self, cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id)
+
+        from sygesikring_tui.domain.wizards import WIZARDS
+
+        from .wizards.engine import find_draft
+
+        wizard = WIZARDS.get(wizard_key)
+        draft = find_draft(self.store, wizard, cpr, task_id, workaround_id) if wizard is not None else None
+        if draft is None:
+            resume()
+            return
+        from .drafts import check_before_resume
+
+        check_before_resume(self, draft, resume)
 
     def start_suggested_wizard(self, cpr: str, task_id: str | None) -> None:
         """Start the wizard the catalogue suggests for the task (or say there is none)."""
@@ -435,7 +450,7 @@ class SygesikringApp(Guarded, App[int]):
         if not wizard and wid and wid in self.catalogue.workarounds:
             wizard = self.catalogue.workarounds[wid].wizard
         if not wizard:
-            self.notify(t("ui.no_wizard_for_task", event=task.event_code), severity="warning")
+            self.notify(t("close.no_wizard_hint", event=task.event_code), severity="warning")
             return
         self.launch(cpr=cpr, task_id=task_id, wizard_key=wizard, workaround_id=wid)
 
@@ -465,6 +480,28 @@ class SygesikringApp(Guarded, App[int]):
             return
         self.start_suggested_wizard(*cur)
 
+    def action_close_task(self) -> None:
+        """Close the task the caseworker is looking at with a reason (no wizard)."""
+        from .person import PersonScreen
+
+        if isinstance(self.screen, PersonScreen):
+            self.screen.action_close_task()
+            return
+        cur = self._current_task()
+        if cur is None:
+            self.notify(t("inbox.no_task_selected"), severity="warning")
+            return
+        from .task_close import close_task_flow
+
+        close_task_flow(self, *cur)
+
+    def action_followups(self) -> None:
+        """Every open follow-up across persons."""
+        from .followups import FollowupsScreen
+
+        if not isinstance(self.screen, FollowupsScreen):
+            self.push_screen(FollowupsScreen())
+
     def action_find_person(self) -> None:
         """Ask for a CPR number and open that person (any person of the store)."""
         from .find_person import FindPersonDialog
@@ -489,6 +526,8 @@ class SygesikringApp(Guarded, App[int]):
             yield SystemCommand(t("cmd.clear_filters"), t("cmd.clear_filters.help"), screen.action_clear_filters)
         if self._current_task() is not None:
             yield SystemCommand(t("cmd.wizard"), t("cmd.wizard.help"), self.action_suggested_wizard)
+            yield SystemCommand(t("cmd.close_task"), t("cmd.close_task.help"), self.action_close_task)
+        yield SystemCommand(t("cmd.followups"), t("cmd.followups.help"), self.action_followups)
         st = self.sync_status
         if st is not None and (st.conflicts or st.rejected):
             yield SystemCommand(t("cmd.conflicts"), t("cmd.conflicts.help"), self.open_conflicts)
@@ -511,7 +550,26 @@ class SygesikringApp(Guarded, App[int]):
                                     lambda rel=rel: self.set_release_live(rel, False))
             else:
                 yield SystemCommand(t("cmd.release_live", release=rel), t("cmd.release_live.help", release=rel),
-                                    lambda rel=rel: self.set_release_live(rel, True))
+                                    lambda rel=rel: self.confirm_release_live(rel))
+
+    def confirm_release_live(self, release: str) -> None:
+        """Say which workarounds stop being suggested and for how many open tasks, then mark
+        the release live only if the caseworker says so (undo stays in the palette)."""
+        from sygesikring_tui.releases import impact
+
+        from .confirm import confirm
+
+        found = impact(self.store, self.catalogue, release, self.today)
+
+        def text() -> str:
+            return t("release.confirm.text", release=release, sections=", ".join(found.sections), n=found.tasks)
+
+        def answered(answer: str | None) -> None:
+            if answer == "yes":
+                self.set_release_live(release, True)
+
+        self.push_screen(confirm(lambda: t("release.confirm.title", release=release), text, "release.confirm.yes"),
+                         answered)
 
     def set_release_live(self, release: str, live: bool) -> None:
         """Mark ``release`` live (or undo), re-suggest the open tasks, refresh the inbox."""

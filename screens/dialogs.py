@@ -127,7 +127,13 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
     NoteDialog #note-error { color: $error; text-style: bold; height: auto; }
     NoteDialog #note-keys { color: $text-muted; }
     """
-    BINDINGS = [Binding("escape", "cancel", show=False)]
+    BINDINGS = [Binding("escape", "cancel", show=False),
+                Binding("f1", "app.help", show=False, id="note.help")]  # (a modal stops the app's F1)
+    # The texts' keys (a subclass asks for another kind of note with its own words).
+    PLACEHOLDER_KEY = "sync.drop.placeholder"
+    KEYS_KEY = "sync.drop.keys"
+    REQUIRED_KEY = "sync.drop.note_required"
+    MAX_LENGTH = 0  # 0: no limit
 
     def __init__(self, title: Words, text: Words) -> None:
         super().__init__()
@@ -138,18 +144,18 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
         with Vertical():
             yield Label(f"{words(self._title)}{training_tag(self.app)}", id="note-title")
             yield Static(words(self._text), id="note-text")
-            yield Input(placeholder=t("sync.drop.placeholder"), id="note-input")
+            yield Input(placeholder=t(self.PLACEHOLDER_KEY), id="note-input", max_length=self.MAX_LENGTH)
             yield Static("", id="note-error")
-            yield Label(t("sync.drop.keys"), id="note-keys")
+            yield Label(t(self.KEYS_KEY), id="note-keys")
 
     def refresh_texts(self) -> None:
         self.query_one("#note-title", Label).update(f"{words(self._title)}{training_tag(self.app)}")
         self.query_one("#note-text", Static).update(words(self._text))
-        self.query_one("#note-input", Input).placeholder = t("sync.drop.placeholder")
-        self.query_one("#note-keys", Label).update(t("sync.drop.keys"))
+        self.query_one("#note-input", Input).placeholder = t(self.PLACEHOLDER_KEY)
+        self.query_one("#note-keys", Label).update(t(self.KEYS_KEY))
         error = self.query_one("#note-error", Static)
         if str(error.render()).strip():
-            error.update(t("sync.drop.note_required"))
+            error.update(t(self.REQUIRED_KEY))
 
     def on_mount(self) -> None:
         self.query_one("#note-input", Input).focus()
@@ -158,7 +164,7 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
         event.stop()
         note = event.value.strip()
         if not note:
-            self.query_one("#note-error", Static).update(t("sync.drop.note_required"))
+            self.query_one("#note-error", Static).update(t(self.REQUIRED_KEY))
             return
         self.dismiss(note)
 

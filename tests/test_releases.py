@@ -58,7 +58,7 @@ def test_resuggest_does_nothing_when_the_store_is_already_up_to_date(home):
 
 
 def test_cli_release_marks_live_lists_retired_and_undoes(home, capsys):
-    assert cli.main(["release", "1.1", "--in-production"]) == 0
+    assert cli.main(["release", "1.1", "--in-production", "--yes"]) == 0
     # the day it went live is kept: the fault-cost report marks the retirement there
     assert json.loads((home / "releases.json").read_text()) == {"live": ["1.1"],
                                                                  "since": {"1.1": date.today().isoformat()}}

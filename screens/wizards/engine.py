@@ -724,7 +724,6 @@ class WizardScreen(Screen[str | None]):
             return [Static(lines, classes="wiz-evidence")]
         _end, violations = dry_run(planned, self.ctx.states, self.ctx.rule_context())
         flags = self._attention(planned)
-        letters = {f.msg.params["index"]: f for f in flags if f.msg.key == "wizard.attn.ap2"}
         lines.append(t("wizard.engine.review_intro"), style="bold")
         if not planned:
             lines.append("\n" + t("wizard.engine.review_empty"))
@@ -735,15 +734,13 @@ class WizardScreen(Screen[str | None]):
                 lines.append(t("wizard.review.bad_prefix") + tr(describe(op, self.ctx.states)), style="bold red")
             else:
                 lines.append(tr(describe(op, self.ctx.states)))
-            if i in letters:  # attention point 2, under the operation that sends the letter
-                lines.append("\n    " + tr(letters[i].msg), style="italic")
         if violations:
             self._set_step_error([t("wizard.engine.commit_failed")] +
                                  [tr(v) for _p, vs in violations for v in vs])
         else:
             self._planned, self._review_ok = planned, True
         widgets: list[Widget] = [Static(lines, classes="wiz-evidence", id="wiz-review")]
-        for n, f in enumerate(x for x in flags if x.msg.key != "wizard.attn.ap2"):
+        for n, f in enumerate(flags):
             text = Text("! " + tr(f.msg), style="bold")
             for line in f.lines:
                 text.append("\n" + tr(line))

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from . import fees as fees_mod
-from . import forcing, rules
+from . import closing, forcing, rules
 from .model import (
     CardStatus,
     ChoiceStatus,
@@ -96,7 +96,8 @@ SCHEMA: dict[str, dict[str, tuple[str, bool, int | None]]] = {
     "card_order": {"ordered_on": (_DATE, True, None), "fee": (_FEE, True, None), "reason": (_TEXT, False, SHORT_MAX)},
     "card_cancel": {"card_id": (_TEXT, True, ID_MAX)},
     "note_add": {"text": (_TEXT, True, NOTE_MAX)},
-    "task_close": {"task_id": (_TEXT, True, ID_MAX), "reason": (_TEXT, True, SHORT_MAX)},
+    "task_close": {"task_id": (_TEXT, True, ID_MAX), "reason": (_TEXT, True, SHORT_MAX),
+                   "reason_code": (_TEXT, False, ID_MAX), "note": (_TEXT, False, NOTE_MAX)},
     "followup_add": {"text": (_TEXT, True, NOTE_MAX), "due": (_DATE, False, None)},
     "followup_done": {"followup_id": (_TEXT, True, ID_MAX), "done": (_TEXT, False, ID_MAX)},
     # The caseworker's time in the wizard of the case it comes with (open -> commit, summed
@@ -234,6 +235,7 @@ def check(state: PersonState, op: Operation, ctx: RuleContext) -> list[Violation
             out.append(Violation("rule.task_unknown"))
         elif t.status != TaskStatus.OPEN:
             out.append(Violation("rule.task_closed"))
+        out.extend(Violation(code) for code in closing.close_problems(p.get("reason_code"), p.get("note")))
     elif op.kind == "followup_done":
         f = next((f for f in state.followups if f.id == p["followup_id"]), None)
         if f is None:
@@ -353,7 +355,8 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
         s = replace(s, followups=s.followups + (FollowUp(op.op_id, at, p["text"], due, None, op.case_id),))
     elif op.kind == "followup_done":
         s = replace(s, followups=tuple(
-            replace(f, done=str(p.get("done", at))) if f.id == p["followup_id"] else f for f in s.followups
+            replace(f, done=str(p.get("done", at)), done_by=str(p.get("author", "")) or None)
+            if f.id == p["followup_id"] else f for f in s.followups
         ))
     s = replace(s, version=s.version + 1,
                 history=s.history + (HistoryEntry(at, op.kind, detail, op.case_id),))
