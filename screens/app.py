@@ -273,6 +273,12 @@ class SygesikringApp(Guarded, App[int]):
         if not isinstance(self.screen, ConflictScreen):
             self.push_screen(ConflictScreen())
 
+    def action_open_report(self) -> None:
+        """The fault-cost report (R in the inbox, or the palette)."""
+        from .report import open_report
+
+        open_report(self)
+
     def redo_conflict(self, item: Any) -> None:
         """Rerun the wizard that made a refused operation, on the fresh (server's) data. When
         that wizard commits, every refused operation of the same case is marked resolved
@@ -527,6 +533,7 @@ class SygesikringApp(Guarded, App[int]):
         st = self.sync_status
         if st is not None and (st.conflicts or st.rejected):
             yield SystemCommand(t("cmd.conflicts"), t("cmd.conflicts.help"), self.open_conflicts)
+        yield SystemCommand(t("cmd.report"), t("cmd.report.help"), self.action_open_report)
         yield SystemCommand(t("cmd.help"), t("cmd.help.help"), self.action_help)
         yield from self.release_commands()
         yield SystemCommand(t("cmd.lang_da"), t("cmd.lang_da.help"), lambda: self.set_language("da"))

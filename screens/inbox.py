@@ -679,6 +679,7 @@ class InboxScreen(Guarded, Screen[None]):
         Binding("w", "wizard", show=False, id="inbox.wizard"),
         Binding("r", "reload", show=False, id="inbox.reload"),
         Binding("c", "conflicts", show=False, id="inbox.conflicts"),
+        Binding("R", "app.open_report", show=False, id="inbox.report"),
         Binding("ctrl+o", "all_statuses", show=False, id="inbox.all_statuses"),
         Binding("l", "close_task", show=False, id="inbox.close_task"),
         Binding("o", "followups", show=False, id="inbox.followups"),

@@ -37,21 +37,43 @@ def live_releases(path: Path | None = None) -> frozenset[str]:
     return frozenset(str(r) for r in data.get("live", []))
 
 
+def live_since(path: Path | None = None) -> dict[str, date]:
+    """The day each live release was marked live (releases marked before the day was kept
+    have none): the fault-cost report marks the retirement there."""
+    path = path or releases_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        since = data.get("since") or {}
+        live = {str(r) for r in data.get("live", [])}
+        return {str(r): date.fromisoformat(d) for r, d in since.items() if str(r) in live}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+
+
 def known_releases(cat: Catalogue) -> list[str]:
     return sorted({w.release for w in cat.workarounds.values() if w.release})
 
 
-def set_live(release: str, live: bool, cat: Catalogue, path: Path | None = None) -> frozenset[str]:
-    """Mark ``release`` live (or undo it). Raises ValueError for a release no workaround names."""
+def set_live(release: str, live: bool, cat: Catalogue, path: Path | None = None,
+             today: date | None = None) -> frozenset[str]:
+    """Mark ``release`` live on ``today`` (or undo it). Raises ValueError for a release no
+    workaround names."""
     if release not in known_releases(cat):
         raise ValueError(release)
     path = path or releases_file()
     current = set(live_releases(path))
-    (current.add if live else current.discard)(release)
+    since = {r: d.isoformat() for r, d in live_since(path).items()}
+    if live:
+        if release not in current:
+            since[release] = (today or date.today()).isoformat()
+        current.add(release)
+    else:
+        current.discard(release)
+        since.pop(release, None)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump({"live": sorted(current)}, f)
+        json.dump({"live": sorted(current), "since": dict(sorted(since.items()))}, f)
     os.replace(tmp, path)
     return frozenset(current)
 

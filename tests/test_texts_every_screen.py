@@ -325,6 +325,18 @@ async def test_every_screen_and_wizard_step_reads_in_danish_and_in_english(train
         await pilot.press("c")
         await r.read("conflicts (none)")
         await pilot.press("escape")
+        await pilot.press("R")
+        await pilot.app.workers.wait_for_complete()  # the report is computed in a worker thread
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ReportScreen" and app.screen.report is not None
+        await r.read("fault-cost report")
+        for key in ("m", "m", "p"):  # closed, minutes in wizards, another period
+            await pilot.press(key)
+            await pilot.app.workers.wait_for_complete()
+            await r.read(f"fault-cost report after {key}")
+        await pilot.press("f1")
+        await r.read("fault-cost report help")
+        await pilot.press("escape", "escape")
         await pilot.press("slash", *"qqqq")
         await r.read("inbox, nothing found")
         await pilot.press("escape", "x")

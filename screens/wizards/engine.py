@@ -50,6 +50,7 @@ from sygesikring_tui.domain.wizards.common import (
 from sygesikring_tui.desk import DRAFT_WIZARD_KEY, DeskSession, default_caseworker, find_draft  # noqa: F401 - find_draft: re-exported
 from sygesikring_tui.fmt import field_date
 from sygesikring_tui.i18n import t
+from sygesikring_tui.store import wizard_time
 from sygesikring_tui.store.db import RuleViolation, StoreError
 
 from ..keys import shown_key
@@ -437,6 +438,7 @@ class WizardScreen(Screen[str | None]):
         yield KeyBar([], id="keybar")
 
     async def on_mount(self) -> None:
+        wizard_time.begin(self.store, self.case.id)  # the caseworker's time in the draft, for the report
         if self.ctx is None:
             self.ctx = self._load_context()
         self._start_attention()
@@ -446,6 +448,9 @@ class WizardScreen(Screen[str | None]):
         await self._show_step()
         if self.resumed:
             self.notify(t("wizard.engine.resumed", n=self._position()[0]))
+
+    def on_unmount(self) -> None:
+        wizard_time.end(self.store, self.case.id)  # closed or left; after a commit nothing is open
 
     def refresh_texts(self) -> None:
         """ctrl+l: the footer, the header and the step (or review) again in the new language;

@@ -100,6 +100,10 @@ SCHEMA: dict[str, dict[str, tuple[str, bool, int | None]]] = {
                    "reason_code": (_TEXT, False, ID_MAX), "note": (_TEXT, False, NOTE_MAX)},
     "followup_add": {"text": (_TEXT, True, NOTE_MAX), "due": (_DATE, False, None)},
     "followup_done": {"followup_id": (_TEXT, True, ID_MAX), "done": (_TEXT, False, ID_MAX)},
+    # The caseworker's time in the wizard of the case it comes with (open -> commit, summed
+    # over the sessions of the draft): the fault-cost report's figure, on every desk and the server.
+    "case_time": {"workaround_id": (_TEXT, True, ID_MAX), "seconds": (_INT, True, None),
+                  "sessions": (_INT, True, None)},
 }
 KINDS = tuple(SCHEMA)
 FEE_FIELDS = {"paid": (_BOOL, True, None), "amount": (_INT, False, None), "reason": (_TEXT, False, SHORT_MAX),
@@ -344,6 +348,8 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
             for t in s.tasks
         ))
         detail = p["task_id"]
+    elif op.kind == "case_time":
+        detail = case_time_detail(p["workaround_id"], p["seconds"], p["sessions"])
     elif op.kind == "followup_add":
         due = _opt_date(p, "due")
         s = replace(s, followups=s.followups + (FollowUp(op.op_id, at, p["text"], due, None, op.case_id),))
@@ -355,6 +361,22 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
     s = replace(s, version=s.version + 1,
                 history=s.history + (HistoryEntry(at, op.kind, detail, op.case_id),))
     return s
+
+
+def case_time_detail(workaround_id: str, seconds: int, sessions: int) -> str:
+    """The history entry's detail of a ``case_time`` operation (read by :func:`parse_case_time`)."""
+    return f"{workaround_id};{int(seconds)};{int(sessions)}"
+
+
+def parse_case_time(detail: str) -> tuple[str, int, int] | None:
+    """(workaround id, seconds, sessions) of a ``case_time`` history detail; None if malformed."""
+    parts = detail.rsplit(";", 2)
+    if len(parts) != 3 or not parts[0]:
+        return None
+    try:
+        return parts[0], int(parts[1]), int(parts[2])
+    except ValueError:
+        return None
 
 
 def _remove_future(s: PersonState, as_of: date) -> PersonState:
