@@ -35,6 +35,7 @@ from textual.system_commands import SystemCommandsProvider
 
 from sygesikring_tui import i18n
 from sygesikring_tui.catalogue import Catalogue, load_catalogue
+from sygesikring_tui.desk import DeskSession
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.i18n import t
 from sygesikring_tui.logs import MaskCprFilter, mask_text
@@ -136,6 +137,10 @@ class SygesikringApp(Guarded, TeamActions, App[int]):
         self._redo: dict[str, list[str]] = {}  # cpr -> op_ids of the case whose wizard is being redone
         self.error_count = 0
         self._too_small = False
+        self.keymap: dict[str, str] = {}  # binding id -> keys, from the keymap file (on mount)
+        # what the screens suggest, open and commit a case with (no Textual in it)
+        # Operations are in the name of whoever is signed in at the moment of the commit.
+        self.session = DeskSession(self.store, self.catalogue, lambda: self.today, caseworker=lambda: self.author)
         self.title = self._title()
 
     # -- clock, title ------------------------------------------------------------------
@@ -156,6 +161,9 @@ class SygesikringApp(Guarded, TeamActions, App[int]):
         return InboxScreen()
 
     def on_mount(self) -> None:
+        from .keys import apply_user_keymap
+
+        self.keymap = apply_user_keymap(self)  # the caseworker's keymap file, if any
         self._check_size(self.size.width, self.size.height)
         self.screen_change_signal.subscribe(self, self._on_screen_change)
         self._on_screen_change(self.screen)
@@ -274,6 +282,12 @@ class SygesikringApp(Guarded, TeamActions, App[int]):
 
         if not isinstance(self.screen, ConflictScreen):
             self.push_screen(ConflictScreen())
+
+    def action_open_report(self) -> None:
+        """The fault-cost report (R in the inbox, or the palette)."""
+        from .report import open_report
+
+        open_report(self)
 
     def redo_conflict(self, item: Any) -> None:
         """Rerun the wizard that made a refused operation, on the fresh (server's) data. When
@@ -413,39 +427,57 @@ class SygesikringApp(Guarded, TeamActions, App[int]):
         while len(self.screen_stack) > 1 and not isinstance(self.screen, InboxScreen):
             self.pop_screen()
 
-    def launch(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
-        """Start a wizard (the wizard engine owns the screens); on a task, claim it first or
-        ask when someone else holds it (:meth:`before_wizard`)."""
-        self.before_wizard(cpr, task_id, lambda: self._launch_now(cpr=cpr, task_id=task_id, wizard_key=wizard_key,
-                                                                  workaround_id=workaround_id))
+    def launch(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None,
+               state: Any = None) -> None:
+        """Start a wizard (the wizard engine owns the screens); ``state``: the person, if read.
+        On a task, claim it first or ask when someone else holds it (:meth:`before_wizard`)."""
 
-    def _launch_now(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
+        def go() -> None:
+            # a claim made just now changed the person: the wizard reads it afresh
+            fresh = state is None or self.store.conn.execute(
+                "SELECT version FROM persons WHERE cpr = ?", (cpr,)).fetchone() == (state.version,)
+            self._launch_now(cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id,
+                             state=state if fresh else None)
+
+        self.before_wizard(cpr, task_id, go)
+
+    def _launch_now(self, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None,
+                    state: Any = None) -> None:
         try:
             from screens.wizards import launch_wizard
         except ImportError:
             self.notify(t("ui.wizards_missing"), severity="warning")
             return
         log.info("start wizard %s for %s", wizard_key, mask(cpr))
-        launch_wizard(self, cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id)
+
+        def resume() -> None:
+            launch_wizard(self, cpr=cpr, task_id=task_id, wizard_key=wizard_key, workaround_id=workaround_id,
+                          state=state)
+
+        from sygesikring_tui.desk import find_draft
+        from sygesikring_tui.domain.wizards import WIZARDS
+
+        wizard = WIZARDS.get(wizard_key)
+        draft = find_draft(self.store, wizard, cpr, task_id, workaround_id) if wizard is not None else None
+        if draft is None:
+            resume()
+            return
+        from .drafts import check_before_resume
+
+        check_before_resume(self, draft, resume)
 
     def start_suggested_wizard(self, cpr: str, task_id: str | None) -> None:
-        """Start the wizard the catalogue suggests for the task (or say there is none)."""
-        state = self.store.load_person(cpr)
-        task = state.task(task_id) if (state and task_id) else None
-        if state is None or task is None:
+        """Start the wizard the catalogue suggests for the task (or say there is none); the
+        person is read once, here, and handed on to the wizard."""
+        sug = self.session.suggest(cpr, task_id)
+        if sug is None:
             self.notify(t("inbox.no_task_selected"), severity="warning")
             return
-        from sygesikring_tui.releases import live_releases
-
-        sug = self.catalogue.suggest(task.event_code, state, self.today, self.store.provider, live_releases())
-        wizard = sug.wizard
-        wid = sug.workaround_id or task.workaround_id
-        if not wizard and wid and wid in self.catalogue.workarounds:
-            wizard = self.catalogue.workarounds[wid].wizard
-        if not wizard:
-            self.notify(t("ui.no_wizard_for_task", event=task.event_code), severity="warning")
+        if not sug.wizard_key:
+            self.notify(t("close.no_wizard_hint", event=sug.task.event_code), severity="warning")
             return
-        self.launch(cpr=cpr, task_id=task_id, wizard_key=wizard, workaround_id=wid)
+        self.launch(cpr=cpr, task_id=task_id, wizard_key=sug.wizard_key, workaround_id=sug.workaround_id,
+                    state=sug.state)
 
     def _current_task(self) -> tuple[str, str | None] | None:
         """The (cpr, task id) the caseworker is looking at, if any."""
@@ -473,6 +505,28 @@ class SygesikringApp(Guarded, TeamActions, App[int]):
             return
         self.start_suggested_wizard(*cur)
 
+    def action_close_task(self) -> None:
+        """Close the task the caseworker is looking at with a reason (no wizard)."""
+        from .person import PersonScreen
+
+        if isinstance(self.screen, PersonScreen):
+            self.screen.action_close_task()
+            return
+        cur = self._current_task()
+        if cur is None:
+            self.notify(t("inbox.no_task_selected"), severity="warning")
+            return
+        from .task_close import close_task_flow
+
+        close_task_flow(self, *cur)
+
+    def action_followups(self) -> None:
+        """Every open follow-up across persons."""
+        from .followups import FollowupsScreen
+
+        if not isinstance(self.screen, FollowupsScreen):
+            self.push_screen(FollowupsScreen())
+
     def action_find_person(self) -> None:
         """Ask for a CPR number and open that person (any person of the store)."""
         from .find_person import FindPersonDialog
@@ -497,14 +551,17 @@ class SygesikringApp(Guarded, TeamActions, App[int]):
             yield SystemCommand(t("cmd.clear_filters"), t("cmd.clear_filters.help"), screen.action_clear_filters)
         if self._current_task() is not None:
             yield SystemCommand(t("cmd.wizard"), t("cmd.wizard.help"), self.action_suggested_wizard)
+            yield SystemCommand(t("cmd.close_task"), t("cmd.close_task.help"), self.action_close_task)
             yield SystemCommand(t("cmd.claim"), t("cmd.claim.help"), self.action_claim_task)
             yield SystemCommand(t("cmd.release"), t("cmd.release.help"), self.action_release_task)
             yield SystemCommand(t("cmd.reassign"), t("cmd.reassign.help"), self.action_reassign_task)
+        yield SystemCommand(t("cmd.followups"), t("cmd.followups.help"), self.action_followups)
         if self.server and not self.is_training:
             yield SystemCommand(t("cmd.sign_out"), t("cmd.sign_out.help"), self.action_sign_out)
         st = self.sync_status
         if st is not None and (st.conflicts or st.rejected):
             yield SystemCommand(t("cmd.conflicts"), t("cmd.conflicts.help"), self.open_conflicts)
+        yield SystemCommand(t("cmd.report"), t("cmd.report.help"), self.action_open_report)
         yield SystemCommand(t("cmd.help"), t("cmd.help.help"), self.action_help)
         yield from self.release_commands()
         yield SystemCommand(t("cmd.lang_da"), t("cmd.lang_da.help"), lambda: self.set_language("da"))
@@ -523,7 +580,26 @@ class SygesikringApp(Guarded, TeamActions, App[int]):
                                     lambda rel=rel: self.set_release_live(rel, False))
             else:
                 yield SystemCommand(t("cmd.release_live", release=rel), t("cmd.release_live.help", release=rel),
-                                    lambda rel=rel: self.set_release_live(rel, True))
+                                    lambda rel=rel: self.confirm_release_live(rel))
+
+    def confirm_release_live(self, release: str) -> None:
+        """Say which workarounds stop being suggested and for how many open tasks, then mark
+        the release live only if the caseworker says so (undo stays in the palette)."""
+        from sygesikring_tui.releases import impact
+
+        from .confirm import confirm
+
+        found = impact(self.store, self.catalogue, release, self.today)
+
+        def text() -> str:
+            return t("release.confirm.text", release=release, sections=", ".join(found.sections), n=found.tasks)
+
+        def answered(answer: str | None) -> None:
+            if answer == "yes":
+                self.set_release_live(release, True)
+
+        self.push_screen(confirm(lambda: t("release.confirm.title", release=release), text, "release.confirm.yes"),
+                         answered)
 
     def set_release_live(self, release: str, live: bool) -> None:
         """Mark ``release`` live (or undo), re-suggest the open tasks, refresh the inbox."""

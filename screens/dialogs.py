@@ -38,8 +38,8 @@ class MessageDialog(Guarded, ModalScreen[None]):
     MessageDialog #msg-keys { color: $text-muted; }
     """
     BINDINGS = [
-        Binding("enter", "close", show=False),
-        Binding("escape", "close", show=False),
+        Binding("enter", "close", show=False, id="message.close"),
+        Binding("escape", "close", show=False, id="message.close_escape"),
     ]
 
     def __init__(self, title: Words, text: Words) -> None:
@@ -70,7 +70,8 @@ class StoreErrorScreen(Guarded, Screen[None]):
     StoreErrorScreen { align: center middle; }
     StoreErrorScreen > Vertical { width: 76; max-width: 100%; height: auto; border: thick $error; padding: 1 2; }
     """
-    BINDINGS = [Binding("q", "app.quit", show=False), Binding("escape", "app.quit", show=False)]
+    BINDINGS = [Binding("q", "app.quit", show=False, id="store_error.quit"),
+                Binding("escape", "app.quit", show=False, id="store_error.quit_escape")]
 
     def __init__(self, message: Words) -> None:
         super().__init__()
@@ -85,7 +86,7 @@ class StoreErrorScreen(Guarded, Screen[None]):
         with Vertical():
             yield Label(t("store_error.title"), id="store-error-title")
             yield Static(self.message, id="store-error-text")
-        yield KeyBar([("q", "ui.quit"), ("F1", "ui.help")])
+        yield KeyBar([("q", "ui.quit", "store_error.quit"), ("F1", "ui.help", "help")])
 
     def refresh_texts(self) -> None:
         self.query_one("#store-error-title", Label).update(t("store_error.title"))
@@ -99,7 +100,7 @@ class TooSmallScreen(Screen[None]):
     TooSmallScreen { align: center middle; background: $background; }
     TooSmallScreen Static { width: 100%; height: auto; text-align: center; text-style: bold; }
     """
-    BINDINGS = [Binding("ctrl+q", "app.quit", show=False)]
+    BINDINGS = [Binding("ctrl+q", "app.quit", show=False, id="too_small.quit")]
 
     def compose(self) -> ComposeResult:
         yield Static(id="too-small-text")
@@ -128,7 +129,13 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
     NoteDialog #note-error { color: $error; text-style: bold; height: auto; }
     NoteDialog #note-keys { color: $text-muted; }
     """
-    BINDINGS = [Binding("escape", "cancel", show=False)]
+    BINDINGS = [Binding("escape", "cancel", show=False, id="note.cancel"),
+                Binding("f1", "app.help", show=False, id="note.help")]  # (a modal stops the app's F1)
+    # The texts' keys (a subclass asks for another kind of note with its own words).
+    PLACEHOLDER_KEY = "sync.drop.placeholder"
+    KEYS_KEY = "sync.drop.keys"
+    REQUIRED_KEY = "sync.drop.note_required"
+    MAX_LENGTH = 0  # 0: no limit
 
     def __init__(self, title: Words, text: Words) -> None:
         super().__init__()
@@ -139,18 +146,18 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
         with Vertical():
             yield Label(f"{words(self._title)}{training_tag(self.app)}", id="note-title")
             yield Static(words(self._text), id="note-text")
-            yield Input(placeholder=t("sync.drop.placeholder"), id="note-input")
+            yield Input(placeholder=t(self.PLACEHOLDER_KEY), id="note-input", max_length=self.MAX_LENGTH)
             yield Static("", id="note-error")
-            yield Label(t("sync.drop.keys"), id="note-keys")
+            yield Label(t(self.KEYS_KEY), id="note-keys")
 
     def refresh_texts(self) -> None:
         self.query_one("#note-title", Label).update(f"{words(self._title)}{training_tag(self.app)}")
         self.query_one("#note-text", Static).update(words(self._text))
-        self.query_one("#note-input", Input).placeholder = t("sync.drop.placeholder")
-        self.query_one("#note-keys", Label).update(t("sync.drop.keys"))
+        self.query_one("#note-input", Input).placeholder = t(self.PLACEHOLDER_KEY)
+        self.query_one("#note-keys", Label).update(t(self.KEYS_KEY))
         error = self.query_one("#note-error", Static)
         if str(error.render()).strip():
-            error.update(t("sync.drop.note_required"))
+            error.update(t(self.REQUIRED_KEY))
 
     def on_mount(self) -> None:
         self.query_one("#note-input", Input).focus()
@@ -159,7 +166,7 @@ class NoteDialog(Guarded, ModalScreen[str | None]):
         event.stop()
         note = event.value.strip()
         if not note:
-            self.query_one("#note-error", Static).update(t("sync.drop.note_required"))
+            self.query_one("#note-error", Static).update(t(self.REQUIRED_KEY))
             return
         self.dismiss(note)
 

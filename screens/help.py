@@ -45,11 +45,11 @@ class HelpScreen(Guarded, ModalScreen[None]):
     HelpScreen #help-keys { color: $text-muted; padding: 0 1; }
     """
     BINDINGS = [
-        Binding("escape", "close", show=False),
-        Binding("f1", "close", show=False),
-        Binding("q", "close", show=False),
-        Binding("j,down", "scroll_down", show=False),
-        Binding("k,up", "scroll_up", show=False),
+        Binding("escape", "close", show=False, id="help.close"),
+        Binding("f1", "close", show=False, id="help.close_f1"),
+        Binding("q", "close", show=False, id="help.close_q"),
+        Binding("j,down", "scroll_down", show=False, id="help.down"),
+        Binding("k,up", "scroll_up", show=False, id="help.up"),
     ]
 
     def __init__(self, title: str, text: str, *, texts: Callable[[], tuple[str, str]] | None = None) -> None:

@@ -73,11 +73,12 @@ class Column:
 COLUMNS = (
     Column("due", "inbox.col.due", 10),
     Column("status", "inbox.col.status", 11),
-    Column("event", "inbox.col.event", 10, 4),
+    Column("event", "inbox.col.event", 9, 4),  # (9 and 11: room for the Hvem column at 80)
     Column("cpr", "inbox.col.cpr", 11),
-    Column("name", "inbox.col.name", 12, 3),
-    Column("workaround", "inbox.col.workaround", 9, 4),
-    Column("assignee", "inbox.col.assignee", 7),  # who claimed the task (initials)
+    Column("name", "inbox.col.name", 11, 3),
+    # "2.7.3 Genfinding": a section and its short name (<= 10 characters) fit at 80 columns
+    Column("workaround", "inbox.col.workaround", 16, 2),
+    Column("assignee", "inbox.col.assignee", 4),  # who took the task (initials)
 )
 
 
@@ -118,13 +119,13 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     InboxList > .inbox--closed { color: $text-muted; }
     """
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", show=False),
-        Binding("down,j", "cursor(1)", show=False),
-        Binding("pageup", "page(-1)", show=False),
-        Binding("pagedown", "page(1)", show=False),
-        Binding("g,home", "top", show=False),
-        Binding("G,end", "bottom", show=False),
-        Binding("enter", "select", show=False),
+        Binding("up,k", "cursor(-1)", show=False, id="inbox.list.up"),
+        Binding("down,j", "cursor(1)", show=False, id="inbox.list.down"),
+        Binding("pageup", "page(-1)", show=False, id="inbox.list.page_up"),
+        Binding("pagedown", "page(1)", show=False, id="inbox.list.page_down"),
+        Binding("g,home", "top", show=False, id="inbox.list.top"),
+        Binding("G,end", "bottom", show=False, id="inbox.list.bottom"),
+        Binding("enter", "select", show=False, id="inbox.open"),
     ]
 
     class Selected(Message):
@@ -163,9 +164,11 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
         self._wa_labels: dict[str | None, str] = {}
         self._styles: dict[tuple[str, bool], Style] = {}
+        self.drafts: frozenset[str] = frozenset()  # task ids with a wizard draft ("Kladde")
 
     # -- data ---------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self._read_drafts()
         self.set_query(self.query_)  # first paint: count + one page, from SQLite
         signature = self._store_signature()
         # Start reading the index only once the first page is on screen: its thread holds
@@ -264,8 +267,14 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if self._store_signature() != self._query_signature:
             self.reload()
 
+    def _read_drafts(self) -> None:
+        from sygesikring_tui.drafts import draft_task_ids
+
+        self.drafts = draft_task_ids(self.store)
+
     def reload(self) -> None:
         """Re-read after a change (a wizard closed a task): keep the position."""
+        self._read_drafts()
         self._by_rid.clear()
         self._lines.clear()
         if self.index is not None and self._store_signature() != self._index_signature:
@@ -396,7 +405,8 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         is_cursor = index == self.cursor
         # Keyed by task: a search keystroke or a backspace shows mostly tasks drawn before.
-        key = (row["rid"], width, is_cursor, self.has_focus)
+        key = (row["rid"], width, is_cursor, self.has_focus, self.query_.sort == "received",
+               row["id"] in self.drafts)
         strip = self._lines.get(key)
         if strip is None:
             strip = self._lines[key] = self._row_line(row, width, is_cursor)
@@ -426,33 +436,37 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             cells = []
             for col, w in zip(COLUMNS, layout(width)):
                 label = t(col.label)
-                if col.key == self.query_.sort:
+                if col.key == "due" and self.query_.sort == "received":
+                    label = t("inbox.col.received")  # the first column shows what is sorted by
+                if col.key == self.query_.sort or (col.key == "due" and self.query_.sort == "received"):
                     label += " ▼" if self.query_.descending else " ▲"
                 cells.append(fit(label, w))
             strip = Strip([Segment(fit(" ".join(cells), width), style)], width)
             self._lines[key] = strip
         return strip
 
-    def _workaround_label(self, wid: str | None) -> str:
+    def _workaround_label(self, wid: str | None, draft: bool = False) -> str:
         label = self._wa_labels.get(wid)
         if label is None:
             # a workaround, or an attention point whose check is the solution (040: AP4)
             w = (self.catalogue.workarounds.get(wid) or self.catalogue.attention_points.get(wid)) if wid else None
-            label = f"{w.id} {w.title()}" if w else (wid or t("inbox.no_workaround"))
+            label = f"{w.id} {w.short()}" if w else (wid or t("inbox.no_workaround"))
             self._wa_labels[wid] = label
-        return label
+        # A task with a wizard draft says so in text, first (the column is cut at 80 wide).
+        return f"{t('draft.marker')} {label}" if draft else label
 
     def row_texts(self, row: dict[str, Any]) -> list[str]:
         status = row["status"]
         marker = due_marker(row["due"], status, self.today)
         status_text = marker or t(f"status.{status}")
         return [
-            fmt_date(row["due"]),
+            # sorted by received: the first column shows the received date, not the due date
+            fmt_date(row["received"] if self.query_.sort == "received" else row["due"]),
             status_text,
             f"{row['event_code']} {self.catalogue.event_name(row['event_code'])}",
             fmt_cpr(row["cpr"]),
             row["name"],
-            self._workaround_label(row["workaround_id"]),
+            self._workaround_label(row["workaround_id"], row["id"] in self.drafts),
             row.get("assignee") or "",
         ]
 
@@ -561,8 +575,8 @@ class SearchInput(Guarded, Input):
     SearchInput { border: none; height: 1; width: 1fr; padding: 0 1; background: $boost; }
     SearchInput:focus { border: none; background: $accent 30%; }
     """
-    BINDINGS = [Binding("down", "app.focus('inbox-list')", show=False),
-                Binding("escape", "leave", show=False)]
+    BINDINGS = [Binding("down", "app.focus('inbox-list')", show=False, id="inbox.search.to_list"),
+                Binding("escape", "leave", show=False, id="inbox.search.clear")]
 
     def action_leave(self) -> None:
         if self.value:
@@ -659,18 +673,22 @@ class InboxScreen(Guarded, Screen[None]):
     InboxScreen #search-note.-shown { display: block; }
     """
     BINDINGS = [
-        Binding("slash", "focus_search", show=False),
-        Binding("f", "filter", show=False),
-        Binding("x", "clear_filters", show=False),
-        Binding("s", "sort", show=False),
-        Binding("S", "reverse", show=False),
-        Binding("w", "wizard", show=False),
-        Binding("r", "reload", show=False),
-        Binding("c", "conflicts", show=False),
+        Binding("slash", "focus_search", show=False, id="inbox.search"),
+        Binding("f", "filter", show=False, id="inbox.filter"),
+        Binding("x", "clear_filters", show=False, id="inbox.clear_filters"),
+        Binding("s", "sort", show=False, id="inbox.sort"),
+        Binding("S", "reverse", show=False, id="inbox.reverse"),
+        Binding("w", "wizard", show=False, id="inbox.wizard"),
+        Binding("r", "reload", show=False, id="inbox.reload"),
+        Binding("c", "conflicts", show=False, id="inbox.conflicts"),
+        Binding("R", "app.open_report", show=False, id="inbox.report"),
         Binding("ctrl+o", "all_statuses", show=False, id="inbox.all_statuses"),
+        Binding("l", "close_task", show=False, id="inbox.close_task"),
+        Binding("o", "followups", show=False, id="inbox.followups"),
+        Binding("d", "discard_draft", show=False, id="inbox.discard_draft"),
         Binding("t", "app.claim_task", show=False, id="inbox.claim"),
         Binding("T", "app.release_task", show=False, id="inbox.release"),
-        Binding("a", "app.reassign_task", show=False, id="inbox.reassign"),
+        Binding("v", "app.reassign_task", show=False, id="inbox.reassign"),
         Binding("m", "claim_filter", show=False, id="inbox.claim_filter"),
     ]
 
@@ -686,6 +704,16 @@ class InboxScreen(Guarded, Screen[None]):
     def help_key(self) -> str:
         """F1 explains the filter line while it is being edited, else the inbox."""
         return "help.filter_bar" if isinstance(self.focused, FilterBar) else self.HELP_KEY
+
+    def help_text(self) -> str:
+        """On a task the guide has no wizard for: what the guide says first, then the inbox help."""
+        from .task_close import task_guide_text
+
+        if self.help_key() != self.HELP_KEY:
+            return t(self.help_key())
+        row = self.inbox_list.selected if isinstance(self.focused, InboxList) else None
+        guide = task_guide_text(self.sapp, row["cpr"], row["id"]) if row else ""
+        return "\n\n".join(x for x in (guide, t(self.HELP_KEY), t("help.inbox.daily")) if x)
 
     def compose(self) -> ComposeResult:
         yield AppHeader("inbox.title")
@@ -716,15 +744,18 @@ class InboxScreen(Guarded, Screen[None]):
         if callable(refresh):
             refresh()
 
-    def _keys(self, searching: bool = False, filtering: bool = False) -> list[tuple[str, str]]:
+    def _keys(self, searching: bool = False, filtering: bool = False) -> list[tuple[str, ...]]:
         if filtering:
             return [("←/→", "inbox.filter.key.field"), ("↑/↓", "inbox.filter.key.value"),
-                    ("↵/Esc", "inbox.key.to_list"), ("x", "inbox.filter.key.clear"), ("F1", "ui.help")]
+                    ("↵/Esc", "inbox.key.to_list"), ("x", "inbox.filter.key.clear", "inbox.clear_filters"),
+                    ("F1", "ui.help", "help")]
         if searching:
-            return [("↵/↓", "inbox.key.to_list"), ("Esc", "inbox.key.clear_search"), ("F1", "ui.help"),
-                    ("^q", "ui.quit")]
-        return [("↵", "inbox.key.open"), ("w", "inbox.key.wizard"), ("t", "inbox.key.claim"), ("/", "inbox.key.search"),
-                ("f", "inbox.key.filter"), ("F1", "ui.help"), ("^q", "ui.quit")]
+            return [("↵/↓", "inbox.key.to_list"), ("Esc", "inbox.key.clear_search", "inbox.search.clear"),
+                    ("F1", "ui.help", "help"), ("^q", "ui.quit", "quit")]
+        return [("↵", "inbox.key.open", "inbox.open"), ("w", "inbox.key.wizard", "inbox.wizard"),
+                ("l", "inbox.key.close", "inbox.close_task"), ("/", "inbox.key.search", "inbox.search"),
+                ("f", "inbox.key.filter", "inbox.filter"), ("o", "inbox.key.followups", "inbox.followups"),
+                ("F1", "ui.help", "help")]
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         self.query_one(KeyBar).set_keys(self._keys(searching=isinstance(event.widget, SearchInput),
@@ -897,6 +928,30 @@ class InboxScreen(Guarded, Screen[None]):
     def action_conflicts(self) -> None:
         """The operations the server did not apply (conflicts, rejected)."""
         self.sapp.open_conflicts()
+
+    def action_close_task(self) -> None:
+        """Close the selected task with a reason (no wizard)."""
+        from .task_close import close_task_flow
+
+        row = self.inbox_list.selected
+        if row is None:
+            self.notify(t("inbox.no_task_selected"), severity="warning")
+            return
+        close_task_flow(self.sapp, row["cpr"], row["id"])
+
+    def action_followups(self) -> None:
+        self.sapp.action_followups()
+
+    def action_discard_draft(self) -> None:
+        """Discard the selected task's wizard draft, after a confirmation."""
+        from .drafts import discard_flow
+
+        row = self.inbox_list.selected
+        if row is None or row["id"] not in self.inbox_list.drafts:
+            self.notify(t("draft.none"), severity="warning")
+            return
+        cases = [c for c in self.sapp.store.drafts() if c.task_id == row["id"]]
+        discard_flow(self.sapp, cases, self.inbox_list.reload)
 
     def action_wizard(self) -> None:
         row = self.inbox_list.selected

@@ -49,6 +49,7 @@ class WizardEntry:
     task_id: str | None
     label: str
     suggested: bool
+    draft: Any = None  # the open draft (a Case) of this wizard for this task, if any
 
 
 def applicable_wizards(state: PersonState, app: SygesikringApp) -> list[WizardEntry]:
@@ -71,15 +72,27 @@ def applicable_wizards(state: PersonState, app: SygesikringApp) -> list[WizardEn
         key = (sug.wizard, sug.workaround_id, task.id)
         if key not in seen:
             seen.add(key)
-            out.append(WizardEntry(sug.wizard, sug.workaround_id, task.id, label, True))
+            out.append(WizardEntry(sug.wizard, sug.workaround_id, task.id, label, True,
+                                   _draft(app, sug.wizard, state.cpr, task.id, sug.workaround_id)))
     for w in sorted(cat.workarounds.values(), key=lambda w: [int(x) for x in w.id.split(".")]):
         if not w.wizard:
             continue
         key = (w.wizard, w.id, None)
         if key not in seen:
             seen.add(key)
-            out.append(WizardEntry(w.wizard, w.id, None, f"{w.id} {w.title()}", False))
+            out.append(WizardEntry(w.wizard, w.id, None, f"{w.id} {w.title()}", False,
+                                   _draft(app, w.wizard, state.cpr, None, w.id)))
     return out
+
+
+def _draft(app: SygesikringApp, wizard_key: str, cpr: str, task_id: str | None, workaround_id: str | None) -> Any:
+    """The open draft of this wizard for this person and task (a Case), if any."""
+    from sygesikring_tui.domain.wizards import WIZARDS
+
+    from sygesikring_tui.desk import find_draft
+
+    wizard = WIZARDS.get(wizard_key)
+    return find_draft(app.store, wizard, cpr, task_id, workaround_id) if wizard is not None else None
 
 
 def _table(*headers: str) -> Table:
@@ -107,7 +120,7 @@ def _section(title: str, body: RenderableType | None, empty_key: str = "person.n
 class PersonScreen(Guarded, Screen[None]):
     HELP_KEY = "help.person"
     DEFAULT_CSS = """
-    PersonScreen #person-summary { height: 1; padding: 0 1; text-style: bold; }
+    PersonScreen #person-summary { height: 1; width: 100%; padding: 0 1; text-style: bold; }
     PersonScreen TabbedContent { height: 1fr; }
     PersonScreen TabPane { padding: 0; }
     PersonScreen VerticalScroll { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
@@ -115,18 +128,23 @@ class PersonScreen(Guarded, Screen[None]):
     PersonScreen #wizard-attention { height: auto; padding: 0 1; color: $warning; }
     """
     BINDINGS = [
-        Binding("escape,backspace", "back", show=False),
-        Binding("w", "wizard", show=False),
+        Binding("escape,backspace", "back", show=False, id="person.back"),
+        Binding("w", "wizard", show=False, id="person.wizard"),
+        *[Binding(str(i + 1), f"tab('{name}')", show=False, id=f"person.tab.{name}") for i, name in enumerate(TABS)],
+        Binding("n", "note", show=False, id="person.note"),
+        Binding("l", "close_task", show=False, id="person.close_task"),
+        Binding("a", "tick_followup", show=False, id="person.tick_followup"),
+        Binding("d", "discard_draft", show=False, id="person.discard_draft"),
         Binding("t", "app.claim_task", show=False, id="person.claim"),
         Binding("T", "app.release_task", show=False, id="person.release"),
-        Binding("a", "app.reassign_task", show=False, id="person.reassign"),
-        *[Binding(str(i + 1), f"tab('{name}')", show=False) for i, name in enumerate(TABS)],
+        Binding("v", "app.reassign_task", show=False, id="person.reassign"),
     ]
 
-    def __init__(self, cpr: str, task_id: str | None = None) -> None:
+    def __init__(self, cpr: str, task_id: str | None = None, tab: str | None = None) -> None:
         super().__init__()
         self.cpr = cpr
         self.task_id = task_id
+        self._first_tab = tab
         self.state: PersonState | None = None
         self.wizards: list[WizardEntry] = []
         self._shown = False
@@ -149,12 +167,35 @@ class PersonScreen(Guarded, Screen[None]):
                         with VerticalScroll(id=f"scroll-{name}"):
                             yield Static("", id=f"body-{name}")
         yield SyncStatusLine(id="sync-status")
-        yield KeyBar([("1-7", "person.key.tabs"), ("w", "person.key.wizard"), ("Esc", "ui.back"),
-                      ("F1", "ui.help"), ("^q", "ui.quit")], id="keybar")
+        yield KeyBar(self._keys(), id="keybar")
+
+    def _keys(self) -> list[tuple[str, ...]]:
+        """The keys that matter now: ``a`` only with an open follow-up, ``d`` only on the
+        Wizards tab when the highlighted wizard has a draft."""
+        keys = [("1-7", "person.key.tabs"), ("w", "person.key.wizard_short", "person.wizard"),
+                ("n", "person.key.note", "person.note"), ("l", "person.key.close", "person.close_task")]
+        st = self.state
+        drafted = self.is_mounted and self._highlighted_draft() is not None
+        if drafted:
+            keys.append(("d", "person.key.discard", "person.discard_draft"))
+        elif st is not None and any(not f.done for f in st.followups):
+            keys.append(("a", "person.key.tick", "person.tick_followup"))
+        keys += [("Esc", "ui.back", "person.back"), ("F1", "ui.help", "help")]
+        # The tab row shows the numbers already: "1-7" is the first to go when space is short.
+        if sum(len(k[0]) + len(t(k[1])) + 6 for k in keys) - 2 > 80:
+            keys.pop(0)
+        return keys
+
+    def _update_keys(self) -> None:
+        if self.is_mounted:
+            self.query_one("#keybar", KeyBar).set_keys(self._keys())
 
     def on_mount(self) -> None:
         self.load()
-        self.query_one("#scroll-facts", VerticalScroll).focus()
+        if self._first_tab in TABS:
+            self.action_tab(self._first_tab)
+        else:
+            self.query_one("#scroll-facts", VerticalScroll).focus()
 
     def on_screen_resume(self) -> None:
         if self._shown:
@@ -195,7 +236,8 @@ class PersonScreen(Guarded, Screen[None]):
                  t("person.group_short", group=g.group if g else "–"), t("person.doctor_short", doctor=doctor)]
         if st.open_tasks():
             parts.append(t("person.open_tasks_short", n=len(st.open_tasks())))
-        summary.update(" · ".join(parts))
+        # One line: a long practice name is cut with "…", never mid-word at the edge.
+        summary.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
         self.query_one("#body-facts", Static).update(self._facts())
         self.query_one("#body-insurance", Static).update(self._insurance())
         self.query_one("#body-cards", Static).update(self._cards())
@@ -203,6 +245,7 @@ class PersonScreen(Guarded, Screen[None]):
         self.query_one("#body-tasks", Static).update(self._tasks())
         self.query_one("#body-history", Static).update(self._history())
         self._render_wizards()
+        self._update_keys()
 
     # -- tabs ---------------------------------------------------------------------------
     def _facts(self) -> RenderableType:
@@ -326,8 +369,11 @@ class PersonScreen(Guarded, Screen[None]):
         if st.followups:
             fus = _table(t("person.created"), t("person.text"), t("person.due"), t("person.done"))
             for f in sorted(st.followups, key=lambda f: (f.done is not None, f.due or date.max)):
-                fus.add_row(fmt_date(f.created[:10]), f.text, fmt_date(f.due),
-                            fmt_date(f.done[:10]) if f.done else t("person.followup_open"))
+                done = t("person.followup_open")
+                if f.done:
+                    done = t("followup.done_by", date=fmt_date(f.done[:10]), who=f.done_by) if f.done_by \
+                        else fmt_date(f.done[:10])
+                fus.add_row(fmt_date(f.created[:10]), f.text, fmt_date(f.due), done)
         return Group(_section(t("person.followups"), fus), _section(t("person.notes"), notes))
 
     def _tasks(self) -> RenderableType:
@@ -336,6 +382,9 @@ class PersonScreen(Guarded, Screen[None]):
         cat = self.sapp.catalogue
         today = self.sapp.today
         tasks = None
+        from sygesikring_tui.drafts import draft_task_ids
+
+        drafted = draft_task_ids(self.sapp.store) if st.tasks else frozenset()
         if st.tasks:
             tasks = _table(t("inbox.col.due"), t("inbox.col.status"), t("inbox.col.event"), t("inbox.col.workaround"))
             for task in sorted(st.tasks, key=lambda x: (x.status.value != "open", x.due)):
@@ -345,6 +394,8 @@ class PersonScreen(Guarded, Screen[None]):
                     status += f" ({task.closed_reason})"
                 if task.assignee:
                     status += f" · {task.assignee}"
+                if task.id in drafted:
+                    status += f" · {t('draft.marker')}"
                 if task.id == self.task_id:
                     status = "▶ " + status
                 w = cat.workarounds.get(task.workaround_id) if task.workaround_id else None
@@ -376,7 +427,8 @@ class PersonScreen(Guarded, Screen[None]):
         ol.clear_options()
         for i, w in enumerate(self.wizards):
             prefix = "★ " if w.suggested else "  "
-            ol.add_option(Option(f"{prefix}{w.label}", id=str(i)))
+            marker = f"{t('draft.marker')} " if w.draft is not None else ""
+            ol.add_option(Option(f"{prefix}{marker}{w.label}", id=str(i)))
         from sygesikring_tui.releases import live_releases
 
         live = live_releases()
@@ -422,6 +474,63 @@ class PersonScreen(Guarded, Screen[None]):
         """The suggested wizard for the task we came from, else the first suggestion."""
         sug = [w for w in self.wizards if w.suggested]
         return next((w for w in sug if w.task_id == self.task_id), sug[0] if sug else None)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id == "wizard-list":
+            self._update_keys()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._update_keys()
+
+    def help_text(self) -> str:
+        """On a person with an open task the guide has no wizard for: what the guide says."""
+        from .task_close import task_guide_text
+
+        st = self.state
+        tasks = [x for x in st.open_tasks() if x.id == self.task_id] if st is not None else []
+        if st is not None and not tasks:
+            tasks = st.open_tasks()
+        guides = [g for g in (task_guide_text(self.sapp, self.cpr, x.id) for x in tasks[:3]) if g]
+        return "\n\n".join([*guides, t(self.HELP_KEY), t("help.person.daily")])
+
+    def _highlighted_draft(self) -> WizardEntry | None:
+        if self.query_one(TabbedContent).active != "tab-wizards":
+            return None
+        ol = self.query_one("#wizard-list", OptionList)
+        if ol.highlighted is None or not 0 <= ol.highlighted < len(self.wizards):
+            return None
+        entry = self.wizards[ol.highlighted]
+        return entry if entry.draft is not None else None
+
+    def action_note(self) -> None:
+        """Write a free-text note on the person (a ``note_add`` operation)."""
+        from .person_actions import note_flow
+
+        note_flow(self.sapp, self.cpr, self.task_id)
+
+    def action_close_task(self) -> None:
+        """Close one of the person's open tasks with a reason (the one we came from first)."""
+        from .task_close import close_task_flow
+
+        close_task_flow(self.sapp, self.cpr, self.task_id, choose=True)
+
+    def action_tick_followup(self) -> None:
+        from .followups import person_open_followups, tick_flow
+
+        tick_flow(self.sapp, self.cpr, person_open_followups(self.sapp, self.cpr))
+
+    def action_discard_draft(self) -> None:
+        """Discard the highlighted wizard's draft (Wizards tab), or the drafts of the task we
+        came from, after a confirmation."""
+        from .drafts import discard_flow
+
+        entry = self._highlighted_draft()
+        if entry is not None:
+            cases = [entry.draft]
+        else:
+            cases = [w.draft for w in self.wizards if w.draft is not None and
+                     (w.task_id == self.task_id or self.task_id is None)]
+        discard_flow(self.sapp, list({c.id: c for c in cases}.values()), self.load)
 
     def start(self, entry: WizardEntry) -> None:
         self.sapp.launch(cpr=self.cpr, task_id=entry.task_id, wizard_key=entry.wizard_key,

@@ -363,9 +363,9 @@ class ConflictScreen(Guarded, Screen[None]):
     ConflictScreen #conflict-rule { height: 1; color: $text-muted; }
     """
     BINDINGS = [
-        Binding("escape,backspace", "back", show=False),
-        Binding("r", "redo", show=False),
-        Binding("d", "drop", show=False),
+        Binding("escape,backspace", "back", show=False, id="conflicts.back"),
+        Binding("r", "redo", show=False, id="conflicts.redo"),
+        Binding("d", "drop", show=False, id="conflicts.drop"),
     ]
 
     def __init__(self) -> None:
@@ -384,8 +384,9 @@ class ConflictScreen(Guarded, Screen[None]):
         yield Static("─" * 200, id="conflict-rule")
         with VerticalScroll(id="conflict-scroll"):
             yield Static("", id="conflict-detail")
-        yield KeyBar([("r", "sync.key.redo"), ("d", "sync.key.drop"), ("Esc", "ui.back"), ("F1", "ui.help"),
-                      ("^q", "ui.quit")], id="keybar")
+        yield KeyBar([("r", "sync.key.redo", "conflicts.redo"), ("d", "sync.key.drop", "conflicts.drop"),
+                      ("Esc", "ui.back", "conflicts.back"), ("F1", "ui.help", "help"), ("^q", "ui.quit", "quit")],
+                     id="keybar")
         yield SyncStatusLine(id="sync-status")
 
     def on_mount(self) -> None:

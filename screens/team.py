@@ -208,12 +208,21 @@ class TeamActions:
     _last_input: float = 0.0
 
     # -- who ---------------------------------------------------------------------------
+    _caseworker_named: session.SignedIn | None = None
+
     @property
     def caseworker(self) -> session.SignedIn | None:
         """Who is signed in (the trainee in training); None: nobody."""
+        if self._caseworker_named is not None:
+            return self._caseworker_named
         if self.store is None:
             return None
         return session.current(self.store)
+
+    @caseworker.setter
+    def caseworker(self, initials: str) -> None:
+        """Name the caseworker outright (a test; a desk without a server)."""
+        self._caseworker_named = session.SignedIn(initials, initials) if initials else None
 
     @property
     def author(self) -> str:

@@ -127,27 +127,31 @@ class TrainingBanner(Static):
 class KeyBar(Static):
     """The footer: only the few keys that matter on this screen now, with Danish labels.
 
-    ``keys`` is a list of (key as shown, i18n key of the label).
+    ``keys`` is a list of (key as shown, i18n key of the label) or (key as shown, i18n key of
+    the label, binding id): then the key the caseworker's keymap gives that binding is shown.
     """
 
     DEFAULT_CSS = """
     KeyBar { dock: bottom; height: 1; width: 100%; background: $panel; color: $text; }
     """
 
-    def __init__(self, keys: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
+    def __init__(self, keys: Iterable[tuple[str, ...]] = (), **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self._keys = list(keys)
 
     def on_mount(self) -> None:
         self.refresh_texts()
 
-    def set_keys(self, keys: Iterable[tuple[str, str]]) -> None:
+    def set_keys(self, keys: Iterable[tuple[str, ...]]) -> None:
         self._keys = list(keys)
         self.refresh_texts()
 
     def refresh_texts(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        for i, (key, label) in enumerate(self._keys):
+        from .keys import shown_key
+
+        for i, (key, label, *binding) in enumerate(self._keys):
+            key = shown_key(self.app, binding[0] if binding else None, key)
             if i:
                 text.append("  ")
             text.append(f" {key} ", style="reverse bold")

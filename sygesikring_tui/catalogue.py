@@ -39,9 +39,14 @@ class Workaround:
     step_texts: dict[str, list[str]]
     wizard: str | None
     also_sections: tuple[str, ...] = ()
+    shorts: dict[str, str] = field(default_factory=dict)
 
     def title(self, lang: str | None = None) -> str:
         return _text(self.titles, lang)
+
+    def short(self, lang: str | None = None) -> str:
+        """A word or two (at most 10 characters) for a narrow column: "Genfinding"."""
+        return _text(self.shorts, lang) or self.title(lang)
 
     def summary(self, lang: str | None = None) -> str:
         return _text(self.summaries, lang)
@@ -62,9 +67,14 @@ class AttentionPoint:
     texts: dict[str, str]
     jira: tuple[str, ...]
     release: str | None
+    shorts: dict[str, str] = field(default_factory=dict)
 
     def title(self, lang: str | None = None) -> str:
         return _text(self.titles, lang)
+
+    def short(self, lang: str | None = None) -> str:
+        """A word or two (at most 10 characters) for a narrow column."""
+        return _text(self.shorts, lang) or self.title(lang)
 
     def text(self, lang: str | None = None) -> str:
         return _text(self.texts, lang)
@@ -175,12 +185,13 @@ def load_catalogue() -> Catalogue:
     workarounds = {
         w["id"]: Workaround(
             w["id"], w["key"], w["title"], tuple(w.get("jira", ())), w.get("release"), w.get("summary", {}),
-            w.get("steps", {}), w.get("wizard"), tuple(w.get("also_sections", ())),
+            w.get("steps", {}), w.get("wizard"), tuple(w.get("also_sections", ())), w.get("short", {}),
         )
         for w in wa["workarounds"]
     }
     attention = {
-        a["id"]: AttentionPoint(a["id"], a["title"], a["text"], tuple(a.get("jira", ())), a.get("release"))
+        a["id"]: AttentionPoint(a["id"], a["title"], a["text"], tuple(a.get("jira", ())), a.get("release"),
+                                 a.get("short", {}))
         for a in wa.get("attention_points", [])
     }
     suggestion_rules = [

@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     mode = rel.add_mutually_exclusive_group(required=True)
     mode.add_argument("--in-production", action="store_true", help="the release is live: retire its workarounds")
     mode.add_argument("--undo", action="store_true", help="the release is not live after all")
+    rel.add_argument("--yes", "-y", action="store_true",
+                     help="do not ask for confirmation (needed when not run in a terminal)")
     return ap
 
 
@@ -108,6 +110,34 @@ def cmd_workarounds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release_stores(args: argparse.Namespace) -> list[Path]:
+    return [Path(p) for p in dict.fromkeys((args.store, paths.default_training_store(), paths.default_desk_store()))
+            if p is not None and Path(p).exists()]
+
+
+def _confirm_release(args: argparse.Namespace, cat: object) -> bool:
+    """Say what marking the release live stops suggesting, then ask (``--yes``: do not ask;
+    not in a terminal and no ``--yes``: refuse, nothing changed)."""
+    from datetime import date
+
+    from . import releases
+    from .store import open_store
+
+    print(i18n.t("release.confirm.sections", release=args.version,
+                 sections=", ".join(releases.impact(None, cat, args.version, date.today()).sections)))
+    for path in _release_stores(args):
+        with open_store(path, create=False) as store:
+            n = releases.impact(store, cat, args.version, date.today()).tasks
+        print(i18n.t("release.confirm.tasks", n=n, path=str(path)))
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        print(i18n.t("release.confirm.needs_yes"), file=sys.stderr)
+        return False
+    answer = input(i18n.t("release.confirm.prompt") + " ").strip().lower()
+    return answer in ("j", "ja", "y", "yes")
+
+
 def cmd_release(args: argparse.Namespace) -> int:
     from datetime import date
 
@@ -116,18 +146,18 @@ def cmd_release(args: argparse.Namespace) -> int:
     from .store import open_store
 
     cat = load_catalogue()
-    try:
-        live = releases.set_live(args.version, bool(args.in_production), cat)
-    except ValueError:
+    if args.version not in releases.known_releases(cat):
         known = ", ".join(releases.known_releases(cat))
         print(i18n.t("release.unknown", release=args.version, known=known), file=sys.stderr)
         return 2
+    if args.in_production and args.version not in releases.live_releases() and not _confirm_release(args, cat):
+        print(i18n.t("release.confirm.cancelled", release=args.version))
+        return 1
+    live = releases.set_live(args.version, bool(args.in_production), cat)
     retired = sorted(w.id for w in cat.workarounds.values() if w.release == args.version)
     key = "release.live" if args.in_production else "release.undone"
     print(i18n.t(key, release=args.version, sections=", ".join(retired)))
-    for path in (args.store, paths.default_training_store(), paths.default_desk_store()):
-        if path is None or not Path(path).exists():
-            continue
+    for path in _release_stores(args):
         with open_store(path, create=False) as store:
             n = releases.resuggest(store, cat, live, date.today())
         print(i18n.t("release.resuggested", count=n, path=str(path)))

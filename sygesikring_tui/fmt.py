@@ -131,6 +131,12 @@ def history_text(entry: HistoryEntry, state: PersonState | None = None,
     if action == "cpr_event":
         name = event_name(detail) if callable(event_name) else ""
         return t("history.cpr_event", event=f"{detail} {name}".strip())
+    if action == "case_time":
+        from .domain.operations import parse_case_time
+
+        parsed = parse_case_time(detail)
+        if parsed is not None:
+            return t("history.case_time", section=parsed[0], minutes=round(parsed[1] / 60), n=parsed[2])
     if action in ("remove_future", "card_order", "card_cancel", "note_add", "followup_add", "followup_done"):
         return t(f"history.{action}")
     if detail and detail != action and "_" not in detail:

@@ -8,6 +8,9 @@ Plural forms: a text whose count changes its words is an object of CLDR plural c
 ``{"one": "{n} opgave", "other": "{n} opgaver"}``; :func:`t` picks the form by the ``n``
 parameter (or ``count``) with the language's plural rule (:func:`plural_category`).
 
+Lists: a parameter that is a list or tuple is written as the language writes a list,
+"1, 2 og 3" / "1, 2 and 3" (the joining word is the text ``list.and``).
+
 Dates: a parameter that is a date (a ``date`` or an ISO ``YYYY-MM-DD`` string, as rule
 violations carry them over the wire) is written DD-MM-YYYY, so no ISO date reaches a text.
 """
@@ -67,6 +70,12 @@ def plural_category(lang: str, n: Any) -> str:
 
 
 def _param(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        items = [str(_param(v)) for v in value]
+        if len(items) < 2:
+            return "".join(items)
+        word = table(_lang).get("list.and") or table(DEFAULT).get("list.and") or "&"
+        return f"{', '.join(items[:-1])} {word} {items[-1]}"
     if isinstance(value, date):
         return value.strftime("%d-%m-%Y")
     if isinstance(value, str) and _ISO_DATE.match(value):

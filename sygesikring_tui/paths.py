@@ -26,6 +26,15 @@ def user_data_dir() -> Path:
     return base
 
 
+def user_config_dir() -> Path:
+    """The caseworker's settings (the keymap file): the platform's config dir, or
+    ``$SYGESIKRING_HOME/config`` when that is set. Not created: only read."""
+    override = os.environ.get("SYGESIKRING_HOME")
+    if override:
+        return Path(override) / "config"
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
 def default_training_store() -> Path:
     return user_data_dir() / "training.db"
 

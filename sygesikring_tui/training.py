@@ -39,6 +39,7 @@ from .catalogue import Catalogue, load_catalogue
 from .domain import cpr as cprmod
 from .domain import rules
 from .domain.cpr_event_tasks import task_for_event
+from .domain.operations import case_time_detail
 from .domain.model import (
     Address,
     AddressEntry,
@@ -50,6 +51,7 @@ from .domain.model import (
     Fee,
     GroupRegistration,
     HealthCard,
+    HistoryEntry,
     Note,
     Person,
     PersonState,
@@ -124,7 +126,7 @@ CLOSED_SHARE = 0.12
 # The team on the training inbox (initials, name, team lead): the trainee (the fixed identity
 # of training mode, store.session.TRAINEE) and two colleagues. A share of the open tasks is
 # claimed by one of them, so the inbox's Mine / Ikke taget / Alle filters have something to show.
-TEAM = (("KURSIST", "Kursist", True), ("AB", "Anne Bech", False), ("CD", "Carl Dam", False))
+TEAM = (("KUR", "Kursist", True), ("AB", "Anne Bech", False), ("CD", "Carl Dam", False))
 CLAIMED_SHARE = 0.3
 # How often a scenario is followed by a background household (2.3.1 state, no task).
 BACKGROUND_SHARE = 0.02
@@ -959,6 +961,38 @@ def _claimed(task: Task, today: date) -> Task:
                                claimed_at=f"{since.isoformat()}T{8 + h // 41 % 8:02d}:{h // 331 % 60:02d}:00+01:00")
 
 
+# The caseworker's minutes in a wizard, by workaround: the simple ones (a group switch) are
+# quick, the ones with a forced doctor choice and a fee take longer. Others: DEFAULT_MINUTES.
+WIZARD_MINUTES = {"2.1.1": 9, "2.2.1": 7, "2.3.1": 11, "2.3.2": 10, "2.4.1": 4, "2.5.1": 5, "2.6.5": 12,
+                  "2.7.1": 8, "2.7.3": 9, "2.7.7": 6}
+DEFAULT_MINUTES = 7
+
+
+def closing_history(state: PersonState, tasks: tuple[Task, ...], today: date) -> PersonState:
+    """The history a desk would have written when it closed ``state``'s closed tasks: the
+    ``task_close`` entry (0-6 days after the task came in, never after ``today``) and the
+    ``case_time`` of the wizard (one to three sessions, minutes around the workaround's
+    typical time) — the fault-cost report's synthetic past. Drawn per task from its own
+    seed, so the rest of the training data stays as it was."""
+    closed = [t for t in tasks if t.status == TaskStatus.CLOSED]
+    if not closed:
+        return state
+    entries = []
+    for t in closed:
+        r = random.Random(t.id)
+        day = min(today, t.received + timedelta(days=min(6, int(r.expovariate(0.45)))))
+        at = f"{day.isoformat()}T{r.randint(8, 15):02d}:{r.randint(0, 59):02d}:{r.randint(0, 59):02d}+01:00"
+        case_id = f"C-{t.id}"
+        if t.workaround_id:
+            sessions = 1 if r.random() < 0.7 else 2 if r.random() < 0.85 else 3
+            minutes = WIZARD_MINUTES.get(t.workaround_id, DEFAULT_MINUTES) * r.lognormvariate(0, 0.35)
+            seconds = max(60, int(minutes * 60 * (1 + 0.3 * (sessions - 1))))
+            entries.append(HistoryEntry(at, "case_time", case_time_detail(t.workaround_id, seconds, sessions), case_id))
+        entries.append(HistoryEntry(at, "task_close", t.id, case_id))
+    entries.sort(key=lambda h: h.at)
+    return dataclasses.replace(state, history=state.history + tuple(entries))
+
+
 def _years_before(d: date, years: int) -> date:
     try:
         return d.replace(year=d.year - years)
@@ -1040,7 +1074,8 @@ class Training:
             for c in made:
                 p = g.persons[c]
                 state = g.freeze(p)
-                yield state, g.tasks_for(p, state, tid)
+                tasks_of = g.tasks_for(p, state, tid)
+                yield closing_history(state, tasks_of, g.today), tasks_of
             for c in made:
                 g.persons[c] = None  # type: ignore[assignment]  # number kept as used, person dropped
             del g.order[before:]

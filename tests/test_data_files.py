@@ -162,3 +162,11 @@ def test_names_lists_have_the_agreed_sizes_without_duplicates():
 
 def test_card_fee_is_220_in_2023_and_225_in_2024():
     assert load("fees.json")["card_fee_kr"] == {"2023": 220, "2024": 225}
+
+
+def test_every_workaround_and_attention_point_has_a_short_name_that_fits_the_inbox_column(catalogue):
+    # The inbox's Løsning column is 16 cells at 80 columns: "2.7.3 " plus at most 10.
+    for w in catalogue["workarounds"] + catalogue["attention_points"]:
+        for lang in ("da", "en"):
+            short = w["short"][lang]
+            assert short.strip() and len(short) <= 10, (w["id"], lang, short)

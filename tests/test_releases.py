@@ -58,8 +58,10 @@ def test_resuggest_does_nothing_when_the_store_is_already_up_to_date(home):
 
 
 def test_cli_release_marks_live_lists_retired_and_undoes(home, capsys):
-    assert cli.main(["release", "1.1", "--in-production"]) == 0
-    assert json.loads((home / "releases.json").read_text()) == {"live": ["1.1"]}
+    assert cli.main(["release", "1.1", "--in-production", "--yes"]) == 0
+    # the day it went live is kept: the fault-cost report marks the retirement there
+    assert json.loads((home / "releases.json").read_text()) == {"live": ["1.1"],
+                                                                 "since": {"1.1": date.today().isoformat()}}
     capsys.readouterr()
     assert cli.main(["workarounds"]) == 0
     out = capsys.readouterr().out
@@ -67,7 +69,19 @@ def test_cli_release_marks_live_lists_retired_and_undoes(home, capsys):
     assert line.endswith("udfaset")
     assert not next(l for l in out.splitlines() if l.startswith("2.4.1")).endswith("udfaset")
     assert cli.main(["release", "1.1", "--undo"]) == 0
-    assert json.loads((home / "releases.json").read_text()) == {"live": []}
+    assert json.loads((home / "releases.json").read_text()) == {"live": [], "since": {}}
+
+
+def test_a_release_keeps_the_day_it_was_first_marked_live_and_loses_it_when_undone(home):
+    cat = load_catalogue()
+    releases.set_live("1.1", True, cat, today=date(2026, 3, 2))
+    releases.set_live("1.3", True, cat, today=date(2026, 4, 1))
+    releases.set_live("1.1", True, cat, today=date(2026, 5, 5))  # again: still live since March
+    assert releases.live_since() == {"1.1": date(2026, 3, 2), "1.3": date(2026, 4, 1)}
+    releases.set_live("1.1", False, cat)
+    assert releases.live_since() == {"1.3": date(2026, 4, 1)}
+    (home / "releases.json").write_text('{"live": ["1.1"]}')  # written before the day was kept
+    assert releases.live_since() == {} and releases.live_releases() == {"1.1"}
 
 
 def test_cli_release_refuses_an_unknown_release(home, capsys):

@@ -75,15 +75,15 @@ async def test_take_release_and_give_on_a_task_by_keys(training_store):
         await pilot.press("T")  # released
         await settled(pilot)
         assert app.store.task(task_id).assignee is None
-        await pilot.press("a")  # given to a colleague
+        await pilot.press("v")  # given on to a colleague
         await pilot.pause()
         await pilot.press("A", "B", "enter")
         await settled(pilot)
         assert app.store.task(task_id).assignee == "AB"
         assert app.screen.inbox_list.selected["assignee"] == "AB"  # the list shows the claimant
         outbox = [(r["kind"], r["payload"].get("claimant"), r["payload"]["author"]) for r in app.store.outbox()]
-    assert outbox == [("task_claim", "KURSIST", "KURSIST"), ("task_release", None, "KURSIST"),
-                      ("task_claim", "AB", "KURSIST")]
+    assert outbox == [("task_claim", "KUR", "KUR"), ("task_release", None, "KUR"),
+                      ("task_claim", "AB", "KUR")]
 
 
 async def test_the_mine_and_not_taken_filter_follows_the_m_key(training_store):
@@ -94,7 +94,7 @@ async def test_the_mine_and_not_taken_filter_follows_the_m_key(training_store):
         every = lst.total
         await pilot.press("m")
         await settled(pilot)
-        assert lst.query_.assignee == "KURSIST" and 0 < lst.total < every
+        assert lst.query_.assignee == "KUR" and 0 < lst.total < every
         await pilot.press("m")
         await settled(pilot)
         assert lst.query_.assignee == "none" and 0 < lst.total < every
@@ -130,7 +130,7 @@ async def test_a_task_someone_else_holds_is_refused_at_once_and_a_wizard_on_it_a
         await pilot.press("t")
         await settled(pilot)
         assert notes[-1] == t("rule.task_claimed", by="AB", since="2026-11-20")  # whose, since when
-        await pilot.press("a")  # not a team lead, not the holder
+        await pilot.press("v")  # not a team lead, not the holder
         await pilot.pause()
         assert notes[-1] == t("rule.task_assign_lead_only")
         assert app.store.task(row["id"]).assignee == "AB"

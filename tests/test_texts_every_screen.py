@@ -325,6 +325,18 @@ async def test_every_screen_and_wizard_step_reads_in_danish_and_in_english(train
         await pilot.press("c")
         await r.read("conflicts (none)")
         await pilot.press("escape")
+        await pilot.press("R")
+        await pilot.app.workers.wait_for_complete()  # the report is computed in a worker thread
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ReportScreen" and app.screen.report is not None
+        await r.read("fault-cost report")
+        for key in ("m", "m", "p"):  # closed, minutes in wizards, another period
+            await pilot.press(key)
+            await pilot.app.workers.wait_for_complete()
+            await r.read(f"fault-cost report after {key}")
+        await pilot.press("f1")
+        await r.read("fault-cost report help")
+        await pilot.press("escape", "escape")
         await pilot.press("slash", *"qqqq")
         await r.read("inbox, nothing found")
         await pilot.press("escape", "x")
@@ -388,3 +400,87 @@ async def test_the_store_error_screen_reads_in_both_languages(tmp_path: Path) ->
         r = Reader(app, pilot)
         await r.read("store error", record_words(str(bad)))
     assert r.found == [], "\n".join(r.found)
+
+
+async def test_the_daily_work_screens_read_in_danish_and_in_english(training_store: Path) -> None:
+    """Close task (and its error), follow-ups view and tick (and its errors), the note
+    dialog, draft marker and discard, a stale draft, the release confirmation, F1 on a task
+    without a wizard: each in both languages."""
+    from screens.help import HelpScreen
+    from screens.person import PersonScreen
+    from sygesikring_tui.domain.operations import PlannedOp
+    from sygesikring_tui.store.quick import commit_quick
+    from tests.test_drafts_on_the_desk import commit_cohabitant_doctor, draft_at_review, host_move_task
+
+    with open_store(training_store) as s:
+        tid, cpr = host_move_task(s)
+        draft_at_review(s, tid, cpr)
+        no_wizard = s.conn.execute("SELECT id, cpr FROM tasks WHERE status = 'open' AND workaround_id IS NULL "
+                                   "ORDER BY due, rid LIMIT 1").fetchone()
+        commit_quick(s, "test", cpr, None, [PlannedOp(cpr, "followup_add", {"text": "Kontakt ydernummeret",
+                                                                           "due": "2026-11-20"})], TODAY)
+        data = record_words(s.load_person(cpr), s.load_person(no_wizard[1]))
+    app = make_app(training_store, today=TODAY)
+    app.caseworker = "Hanne"
+    data |= {"hanne"}
+    async with app.run_test(size=SIZE) as pilot:
+        r = Reader(app, pilot)
+        await pilot.pause()
+        await pilot.press("slash", *cpr, "enter")
+        await pilot.pause()
+        await r.read("inbox with a draft marker", data)
+        await pilot.press("l")
+        await r.read("close task dialog", data)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen), "close task help"
+        await r.read("close task help", data)
+        await pilot.press("escape")
+        await pilot.press("down", "down", "down", "ctrl+s")
+        await r.read("close task dialog, note required", data)
+        await pilot.press("escape", "d")
+        await r.read("discard draft confirmation", data)
+        await pilot.press("escape", "o")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await r.read("follow-ups view", data)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen), "follow-ups help"
+        await r.read("follow-ups help", data)
+        await pilot.press("escape", "a")
+        await r.read("follow-up tick", data)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen), "follow-up tick help"
+        await r.read("follow-up tick help", data)
+        await pilot.press("escape")
+        app.screen.query_one("#tick-date").value = "x"
+        app.screen.query_one("#tick-who").value = ""
+        await pilot.press("ctrl+s")
+        await r.read("follow-up tick, errors", data)
+        await pilot.press("escape", "escape", "enter", "n")
+        await r.read("note dialog", data)
+        await pilot.press("enter")
+        await r.read("note dialog, empty", data)
+        await pilot.press("escape", "4")
+        await r.read("person notes with a follow-up", data)
+        await pilot.press("7")
+        await r.read("person wizards with a draft", data)
+        await pilot.press("f1")
+        await r.read("person help", data)
+        await pilot.press("escape", "escape")
+        commit_cohabitant_doctor(app.store, cpr)
+        await pilot.press("w")
+        await r.read("stale draft", data | record_words(app.store.load_person(cpr)))
+        await pilot.press("escape")
+        app.push_screen(PersonScreen(no_wizard[1], task_id=no_wizard[0]))
+        await pilot.pause()
+        await pilot.press("f1")
+        await r.read("F1 on a task without a wizard", data)
+        await pilot.press("escape", "escape")
+        app.confirm_release_live("1.1")
+        await r.read("release confirmation", data)
+        await pilot.press("escape")
+    assert app.error_count == 0
+    assert r.found == [], "\n".join(dict.fromkeys(r.found))

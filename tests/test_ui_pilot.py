@@ -17,6 +17,7 @@ from screens.help import HelpScreen
 from screens.inbox import FilterBar, InboxList, InboxScreen
 from screens.person import PersonScreen
 from sygesikring_tui import i18n, logs
+from screens.widgets import fmt_date
 from tests.conftest import TODAY
 
 SIZE = (80, 24)
@@ -221,6 +222,23 @@ async def test_s_cycles_the_sort_column_and_S_reverses_the_order(training_store)
         assert rev == sorted(rev, reverse=True)
         assert rev[0] == sql(training_store, "SELECT max(event_code) FROM tasks WHERE status='open'")[0][0]
         assert "Hændelse ▼" in screen_text(app)
+
+
+async def test_sorted_by_received_the_first_column_shows_the_received_date(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        lst = inbox_of(app)
+        for _ in range(6):  # due -> event -> cpr -> name -> status -> workaround -> received
+            await pilot.press("s")
+            await settle(app, pilot)
+        assert lst.query_.sort == "received"
+        rows = visible_rows(lst)
+        assert [r["received"] for r in rows] == sorted(r["received"] for r in rows)
+        assert "Modtaget ▲" in screen_text(app) and "Frist" not in screen_text(app).splitlines()[5]
+        first = rows[0]
+        assert first["received"] != first["due"]
+        assert lst.row_texts(first)[0] == fmt_date(first["received"])
 
 
 async def test_overdue_and_due_today_tasks_are_marked_in_text(training_store):

@@ -15,45 +15,49 @@ marked "> ", warnings start with "! ", an operation that breaks a rule with "FEJ
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import date
 from typing import Any
 
-from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import ActiveBinding, Binding
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.reactive import reactive
-from textual.strip import Strip
 from textual.timer import Timer
+from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, OptionList, Static, TextArea
+from textual.widgets import Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option as UiOption
 
 from sygesikring_tui import logs
-from sygesikring_tui.domain.cpr import mask
+from sygesikring_tui.domain.cpr import format_cpr, mask
 from sygesikring_tui.domain.model import Case, PersonState
 from sygesikring_tui.domain.operations import PlannedOp, Violation
 from sygesikring_tui.domain.wizards import WIZARDS, FieldError, Msg, Step, Wizard, WizardContext, dry_run
 from sygesikring_tui.domain.wizards.common import (
     ReviewFlag,
     describe,
+    person_lines,
     plan_parent_cprs,
     review_attention,
     start_attention,
+    task_line,
 )
+from sygesikring_tui.desk import DRAFT_WIZARD_KEY, DeskSession, find_draft  # noqa: F401 - find_draft: re-exported
 from sygesikring_tui.fmt import field_date
 from sygesikring_tui.i18n import t
+from sygesikring_tui.store import wizard_time
 from sygesikring_tui.store.db import RuleViolation, StoreError
+
+from ..keys import shown_key
+from ..widgets import KeyBar
 
 log = logging.getLogger(__name__)
 
-DRAFT_WIZARD_KEY = "_wizard"  # the wizard key, kept in the draft next to the field values
 AUTOSAVE_DELAY = 0.5  # seconds of quiet after a keystroke before the draft is saved
 
 
@@ -91,25 +95,22 @@ class WizardCommitted(Message):
         self.task_id = task_id
 
 
-def find_draft(store: Any, wizard: Wizard, cpr: str, task_id: str | None,
-               workaround_id: str | None) -> Case | None:
-    """The open draft of ``wizard`` for this person and task, under any of its workaround ids."""
-    for wid in dict.fromkeys([w for w in (workaround_id, *wizard.workaround_ids) if w]):
-        case = store.open_draft(wid, cpr, task_id)
-        if case is not None and case.draft.get(DRAFT_WIZARD_KEY, wizard.key) == wizard.key:
-            return case
-    return None
+def session_of(app: Any) -> DeskSession:
+    """The app's desk session (store, catalogue, clock, caseworker); one is made from the app's
+    store and clock when it has none (a test app)."""
+    session = getattr(app, "session", None)
+    if isinstance(session, DeskSession):
+        return session
+    return DeskSession(app.store, _catalogue(app), lambda: app.today, caseworker=lambda: _author(app))
 
 
 def retired_release(app: Any, wizard: Wizard, workaround_id: str | None) -> tuple[str, str] | None:
     """(section, release) when the workaround this run follows is planned for a release that
     is live in production (the fault is fixed), else None."""
-    from sygesikring_tui.releases import live_releases
-
     wid = workaround_id if workaround_id in wizard.workaround_ids else wizard.workaround_ids[0]
     try:
         wa = _catalogue(app).workarounds.get(wid)
-        live = live_releases()
+        live = session_of(app).live_releases()
     except Exception:  # noqa: BLE001 - the warning must not stop a wizard
         log.exception("live releases unavailable")
         return None
@@ -118,41 +119,41 @@ def retired_release(app: Any, wizard: Wizard, workaround_id: str | None) -> tupl
     return wa.id, wa.release
 
 
-def launch(app: Any, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None) -> None:
+def launch(app: Any, *, cpr: str, task_id: str | None, wizard_key: str, workaround_id: str | None,
+           state: PersonState | None = None) -> None:
+    """Open the wizard's case (``state``: the person, when the caller has read it already)."""
     wizard = WIZARDS.get(wizard_key)
     if wizard is None:
         app.notify(t("wizard.engine.unknown_wizard", key=wizard_key), severity="error")
         return
     retired = retired_release(app, wizard, workaround_id)
     if retired is None:
-        _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id)
+        _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id, state=state)
         return
     log.info("wizard %s started for a retired workaround %s (release %s live)", wizard.key, *retired)
 
     def answered(go_on: bool | None) -> None:
         if go_on:
-            _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id)
+            _open(app, wizard, cpr=cpr, task_id=task_id, workaround_id=workaround_id, state=state)
 
     section, release = retired
     app.push_screen(RetiredWarning(t("release.retired_warning", section=section, release=release)), answered)
 
 
-def _open(app: Any, wizard: Wizard, *, cpr: str, task_id: str | None, workaround_id: str | None) -> None:
-    store = app.store
+def _open(app: Any, wizard: Wizard, *, cpr: str, task_id: str | None, workaround_id: str | None,
+          state: PersonState | None = None) -> None:
     try:
-        if store.load_person(cpr) is None:
-            app.notify(t("wizard.engine.unknown_person"), severity="error")
-            return
-        case = find_draft(store, wizard, cpr, task_id, workaround_id)
-        resumed = case is not None
-        if case is None:
-            wid = workaround_id if workaround_id in wizard.workaround_ids else wizard.workaround_ids[0]
-            case = store.create_case(wid, cpr, task_id, {DRAFT_WIZARD_KEY: wizard.key})
+        opened = session_of(app).open_case(wizard, cpr, task_id, workaround_id, state)
     except StoreError as exc:
         app.notify(t(f"store.{exc.code}", path=str(exc.path), detail=exc.detail), severity="error")
         return
-    log.info("wizard %s %s for %s (case %s)", wizard.key, "resumed" if resumed else "started", mask(cpr), case.id)
-    app.push_screen(WizardScreen(wizard, case, resumed=resumed))
+    if opened is None:
+        app.notify(t("wizard.engine.unknown_person"), severity="error")
+        return
+    case = opened.case
+    log.info("wizard %s %s for %s (case %s)", wizard.key, "resumed" if opened.resumed else "started", mask(cpr),
+             case.id)
+    app.push_screen(WizardScreen(wizard, case, resumed=opened.resumed, context=opened.context))
 
 
 class RetiredWarning(ModalScreen[bool]):
@@ -166,7 +167,7 @@ class RetiredWarning(ModalScreen[bool]):
     RetiredWarning #rw-text { margin: 1 0; }
     RetiredWarning OptionList { height: auto; }
     """
-    BINDINGS = [Binding("escape", "stop", show=False)]
+    BINDINGS = [Binding("escape", "stop", show=False, id="wizard.retired.stop")]
 
     def __init__(self, text: str) -> None:
         super().__init__()
@@ -196,18 +197,25 @@ class RetiredWarning(ModalScreen[bool]):
 
 class ChoiceList(OptionList):
     """An OptionList that marks the highlighted option with "> " (options are given two
-    leading spaces for it), so the choice does not rest on the highlight colour."""
+    leading spaces for it), so the choice does not rest on the highlight colour. The marker is
+    part of the option's prompt, swapped when the highlight moves (public API only)."""
 
-    def render_line(self, y: int) -> Strip:
-        strip = super().render_line(y)
-        try:
-            index, offset = self._lines[self.scroll_offset.y + y]
-        except (IndexError, AttributeError):
-            return strip
-        if offset != 0 or index != self.highlighted or strip.cell_length < 2:
-            return strip
-        style = self.get_visual_style("option-list--option", "option-list--option-highlighted").rich_style
-        return Strip([Segment("> ", style), *strip.crop(2)], strip.cell_length)
+    _marked: int | None = None  # the option that carries the marker
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        self._mark(highlighted)
+        super().watch_highlighted(highlighted)
+
+    def _mark(self, index: int | None) -> None:
+        if index == self._marked:
+            return
+        for i, marker in ((self._marked, "  "), (index, "> ")):
+            if i is None or i >= self.option_count:
+                continue
+            prompt = self.get_option_at_index(i).prompt
+            if isinstance(prompt, str) and len(prompt) >= 2 and prompt[:2] in ("  ", "> "):
+                self.replace_option_prompt_at_index(i, marker + prompt[2:])
+        self._marked = index
 
 
 class Toggle(Widget, can_focus=True):
@@ -220,10 +228,10 @@ class Toggle(Widget, can_focus=True):
     Toggle:focus { background: $primary 30%; text-style: bold; }
     """
     BINDINGS = [
-        Binding("space", "toggle", show=False),
-        Binding("j,y", "set(True)", show=False),
-        Binding("n", "set(False)", show=False),
-        Binding("enter", "submit", show=False),
+        Binding("space", "toggle", show=False, id="wizard.toggle"),
+        Binding("j,y", "set(True)", show=False, id="wizard.toggle.yes"),
+        Binding("n", "set(False)", show=False, id="wizard.toggle.no"),
+        Binding("enter", "submit", show=False, id="wizard.toggle.submit"),
     ]
     value: reactive[bool] = reactive(False)
 
@@ -315,7 +323,7 @@ class WizardHelp(ModalScreen[None]):
     WizardHelp VerticalScroll { height: 1fr; padding: 0 1; }
     WizardHelp #wh-keys { color: $text-muted; padding: 0 1; }
     """
-    BINDINGS = [Binding("escape,f1,q", "close", show=False)]
+    BINDINGS = [Binding("escape,f1,q", "close", show=False, id="wizard.help.close")]
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
@@ -343,6 +351,8 @@ class WizardScreen(Screen[str | None]):
     WizardScreen #wiz-title { height: 1; background: $primary; color: $text; text-style: bold; padding: 0 1; }
     WizardScreen #wiz-step { height: 1; text-style: bold; padding: 0 1; }
     WizardScreen #wiz-guide { height: 1; color: $text-muted; padding: 0 1; }
+    WizardScreen #wiz-who { height: auto; max-height: 2; padding: 0 1; text-style: bold; }
+    WizardScreen #wiz-who.-empty { display: none; }
     WizardScreen #wiz-attention { height: auto; max-height: 4; color: $warning; text-style: bold; padding: 0 1; }
     WizardScreen #wiz-attention.-empty { display: none; }
     WizardScreen .wiz-attn { margin-top: 1; color: $warning; }
@@ -355,34 +365,29 @@ class WizardScreen(Screen[str | None]):
     WizardScreen #wiz-step-error { color: $error; text-style: bold; padding: 0 1; height: auto; max-height: 6; }
     WizardScreen #wiz-step-error.-empty { display: none; }
     WizardScreen OptionList { height: auto; max-height: 10; }
+    WizardScreen OptionList:focus { background: $primary 15%; }
     WizardScreen Input { width: 100%; background: $boost; }
     WizardScreen Input:focus { background: $primary 30%; }
     WizardScreen TextArea { height: 5; background: $boost; }
     """
 
-    # Descriptions are translation keys: active_bindings gives the footer their text in the
-    # language of the moment (ctrl+l switches it on an open wizard too).
+    # The footer is the desk's KeyBar (as on every screen), filled in by _update_keys.
     BINDINGS = [
-        Binding("ctrl+n", "next", "wizard.engine.next", priority=True),
-        Binding("ctrl+b", "back", "wizard.engine.back", priority=True),
-        Binding("ctrl+s", "commit", "wizard.engine.commit", priority=True),
-        Binding("escape", "close", "wizard.engine.close"),
-        Binding("f1", "help", "wizard.engine.help", priority=True),
+        Binding("ctrl+n", "next", "wizard.engine.next", priority=True, id="wizard.next"),
+        Binding("ctrl+b", "back", "wizard.engine.back", priority=True, id="wizard.back"),
+        Binding("ctrl+s", "commit", "wizard.engine.commit", priority=True, id="wizard.commit"),
+        Binding("escape", "close", "wizard.engine.close", id="wizard.close"),
+        Binding("f1", "help", "wizard.engine.help", priority=True, id="wizard.help"),
+        Binding("down,j", "review_scroll('down')", show=False, id="wizard.review.down"),
+        Binding("up,k", "review_scroll('up')", show=False, id="wizard.review.up"),
+        Binding("pagedown", "review_scroll('page_down')", show=False, id="wizard.review.page_down"),
+        Binding("pageup", "review_scroll('page_up')", show=False, id="wizard.review.page_up"),
+        Binding("home,g", "review_scroll('home')", show=False, id="wizard.review.top"),
+        Binding("end,G", "review_scroll('end')", show=False, id="wizard.review.bottom"),
     ]
 
-    @property
-    def active_bindings(self) -> dict[str, ActiveBinding]:
-        out = {}
-        for key, active in super().active_bindings.items():
-            b = active.binding
-            if b.description.startswith("wizard.engine."):
-                active = active._replace(binding=dataclasses.replace(b, description=t(b.description)))
-            elif b.action in ("command_palette", "app.command_palette"):  # Textual's own "palette"
-                active = active._replace(binding=dataclasses.replace(b, description=t("ui.palette")))
-            out[key] = active
-        return out
-
-    def __init__(self, wizard: Wizard, case: Case, *, resumed: bool = False) -> None:
+    def __init__(self, wizard: Wizard, case: Case, *, resumed: bool = False,
+                 context: WizardContext | None = None) -> None:
         super().__init__()
         self.wizard = wizard
         self.case = case
@@ -390,7 +395,7 @@ class WizardScreen(Screen[str | None]):
         self.draft: dict[str, str] = {k: str(v) for k, v in case.draft.items() if v is not None}
         self.draft[DRAFT_WIZARD_KEY] = wizard.key
         self.step_no = int(case.step)  # index into wizard.steps; len(steps) is the review
-        self.ctx: WizardContext | None = None
+        self.ctx: WizardContext | None = context  # read when the case was opened, else on mount
         self._planned: list[PlannedOp] = []
         self._review_ok = False
         self._busy = False
@@ -409,19 +414,7 @@ class WizardScreen(Screen[str | None]):
         return self.app.today
 
     def _load_context(self) -> WizardContext:
-        store = self.store
-        state = store.load_person(self.case.cpr)
-        states: dict[str, PersonState] = {state.cpr: state}
-        for other in self.wizard.related_cprs(state):
-            o = store.load_person(other)
-            if o is not None:
-                states[o.cpr] = o
-        try:
-            fee = _catalogue(self.app).card_fee(self.today.year)
-        except Exception:  # noqa: BLE001 - the fee is shown, a missing table must not stop the wizard
-            log.exception("card fee table unavailable")
-            fee = 0
-        return WizardContext(self.today, self.case.cpr, self.case.task_id, states, store.providers(), fee)
+        return session_of(self.app).context(self.wizard, self.case)
 
     @property
     def review_no(self) -> int:
@@ -436,13 +429,18 @@ class WizardScreen(Screen[str | None]):
         yield Static("", id="wiz-title", markup=False)
         yield Static("", id="wiz-step", markup=False)
         yield Static("", id="wiz-guide", markup=False)
+        yield Static("", id="wiz-who", classes="-empty", markup=False)
         yield Static("", id="wiz-attention", classes="-empty", markup=False)
-        yield VerticalScroll(id="wiz-body")
+        body = VerticalScroll(id="wiz-body")
+        body.can_focus = False  # Tab goes only to the fields, never to the invisible container
+        yield body
         yield Static("", id="wiz-step-error", classes="-empty", markup=False)
-        yield Footer()
+        yield KeyBar([], id="keybar")
 
     async def on_mount(self) -> None:
-        self.ctx = self._load_context()
+        wizard_time.begin(self.store, self.case.id)  # the caseworker's time in the draft, for the report
+        if self.ctx is None:
+            self.ctx = self._load_context()
         self._start_attention()
         active = self.wizard.active_steps(self.draft, self.ctx)
         if not self.on_review and self.step_no not in active:
@@ -451,12 +449,16 @@ class WizardScreen(Screen[str | None]):
         if self.resumed:
             self.notify(t("wizard.engine.resumed", n=self._position()[0]))
 
+    def on_unmount(self) -> None:
+        wizard_time.end(self.store, self.case.id)  # closed or left; after a commit nothing is open
+
     def refresh_texts(self) -> None:
         """ctrl+l: the footer, the header and the step (or review) again in the new language;
         what is typed and ticked stays."""
         self.refresh_bindings()
         if self.ctx is None or not self.is_mounted:
             return
+        self._update_keys()
         self._collect()
         ticked = {tid: any(n.value for n in self.query(f"#{tid}").results(Toggle)) for tid in self._acks}
 
@@ -487,6 +489,19 @@ class WizardScreen(Screen[str | None]):
         n = total if self.on_review else (active.index(self.step_no) + 1 if self.step_no in active else 1)
         return n, total
 
+    def _update_keys(self) -> None:
+        """The footer: the keys that act on this step, Enter first where it moves on."""
+        keys: list[tuple[str, str]] = []
+        if self.on_review:
+            keys.append((shown_key(self.app, "wizard.commit", "^s"), "wizard.engine.commit"))
+        else:
+            keys.append(("↵/" + shown_key(self.app, "wizard.next", "^n"), "wizard.engine.next"))
+        if self.check_action("back", ()):
+            keys.append((shown_key(self.app, "wizard.back", "^b"), "wizard.engine.back"))
+        keys += [(shown_key(self.app, "wizard.close", "Esc"), "wizard.engine.close"),
+                 (shown_key(self.app, "wizard.help", "F1"), "wizard.engine.help")]
+        self.query_one(KeyBar).set_keys(keys)
+
     def _header(self) -> None:
         n, total = self._position()
         step_title = t("wizard.engine.review") if self.on_review else t(self.wizard.steps[self.step_no].title)
@@ -502,10 +517,28 @@ class WizardScreen(Screen[str | None]):
         release = (wa.release if wa and wa.release else t("wizard.engine.none"))
         self.query_one("#wiz-guide", Static).update(
             t("wizard.engine.guide", section=section, jira=jira, release=release))
+        who = self._who_lines()
+        node = self.query_one("#wiz-who", Static)
+        node.update("\n".join(tr(m) for m in who))
+        node.set_class(not who, "-empty")
+
+    def _who_lines(self) -> list[Msg]:
+        """Whose case and which task: pinned above the step, so it never scrolls away."""
+        assert self.ctx is not None
+        try:
+            return [*person_lines(self.ctx.state, self.today), *task_line(self.ctx)]
+        except Exception:  # noqa: BLE001 - the header must render without them
+            log.exception("person line unavailable for case %s", self.case.id)
+            return []
+
+    def _pinned(self, m: Msg) -> bool:
+        """An evidence line the pinned header already shows (this person, this task)."""
+        return m.key == "wizard.ev.task" or (m.key == "wizard.ev.person" and self.ctx is not None
+                                              and m.params.get("cpr") == format_cpr(self.ctx.cpr))
 
     def _evidence_text(self, lines: list[Msg]) -> Text:
         text = Text()
-        for i, m in enumerate(lines):
+        for i, m in enumerate(x for x in lines if not self._pinned(x)):
             if i:
                 text.append("\n")
             style = {"heading": "bold", "warning": "bold yellow"}.get(m.level, "")
@@ -528,6 +561,7 @@ class WizardScreen(Screen[str | None]):
         if not self.on_review:
             self.draft = self.wizard.fill_defaults(self.wizard.steps[self.step_no], self.draft, self.ctx)
         self._header()
+        self._update_keys()
         if self.on_review:
             await body.mount_all(self._review_widgets())
             self.refresh_bindings()
@@ -554,8 +588,10 @@ class WizardScreen(Screen[str | None]):
                 elif f.kind == "text" and f.id.endswith("note"):
                     w = TextArea(value, id=f"fld-{f.id}", soft_wrap=True, compact=True, show_line_numbers=False)
                 else:
+                    # Tab into a field puts the cursor at its end: one key never replaces it all
                     w = Input(value=field_date(value) if f.kind == "date" else value, id=f"fld-{f.id}",
-                              compact=True, placeholder=t("wizard.hint.date") if f.kind == "date" else "")
+                              compact=True, placeholder=t("wizard.hint.date") if f.kind == "date" else "",
+                              select_on_focus=False)
             widgets.append(w)
             if f.hint:
                 widgets.append(Static(t(f.hint), classes="wiz-hint", markup=False))
@@ -574,6 +610,15 @@ class WizardScreen(Screen[str | None]):
         self.refresh_bindings()
         if first is not None:
             self.set_focus(first)
+        self.call_after_refresh(self._show_highlights)
+
+    def _show_highlights(self) -> None:
+        """Every choice list scrolled to its chosen option (a pre-selected one may be far down),
+        then the focused field in view again."""
+        for ol in self.query("#wiz-body ChoiceList").results(ChoiceList):
+            ol.scroll_to_highlight()
+        if self.focused is not None:
+            self.focused.scroll_visible(animate=False)
 
     # -- reading and validating fields -------------------------------------------------------
     def _collect(self) -> None:
@@ -607,8 +652,28 @@ class WizardScreen(Screen[str | None]):
         for f in step.fields:
             if any(e.field == f.id for e in errors):
                 for node in self.query(f"#fld-{f.id}"):
-                    self.set_focus(node)
+                    self.set_focus(node, scroll_visible=False)
+                    self.call_after_refresh(self._reveal, f.id)
                 break
+
+    def _reveal(self, field_id: str, tries: int = 20) -> None:
+        """Scroll the body so the field and its message below it are in view; when both do not
+        fit, the message and as much of the field as fits above it. (The message is laid out a
+        moment after it is filled in: until then, look again.)"""
+        body = self.query_one("#wiz-body", VerticalScroll)
+        fields, errs = self.query(f"#fld-{field_id}"), self.query(f"#err-{field_id}")
+        if not fields or not errs or not self.is_attached:
+            return
+        top, err = fields.first().virtual_region, errs.first().virtual_region
+        if not err.height:
+            if tries:
+                self.set_timer(0.01, lambda: self._reveal(field_id, tries - 1))
+            return
+        height = body.scrollable_content_region.height
+        target = top.union(err)
+        if target.height > height:
+            target = Region(target.x, err.bottom - height, target.width, height)
+        body.scroll_to_region(target, animate=False, immediate=True)
 
     def _set_step_error(self, lines: list[str]) -> None:
         node = self.query_one("#wiz-step-error", Static)
@@ -625,7 +690,7 @@ class WizardScreen(Screen[str | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
             return not self.on_review
-        if action == "commit":
+        if action in ("commit", "review_scroll"):
             return self.on_review
         if action == "back":
             return self.ctx is not None and (
@@ -670,6 +735,12 @@ class WizardScreen(Screen[str | None]):
             self._unexpected(exc)
         finally:
             self._busy = False
+
+    def action_review_scroll(self, how: str) -> None:
+        """The review scrolls by keys with or without a focused field."""
+        body = self.query_one("#wiz-body", VerticalScroll)
+        {"down": body.scroll_down, "up": body.scroll_up, "page_down": body.scroll_page_down,
+         "page_up": body.scroll_page_up, "home": body.scroll_home, "end": body.scroll_end}[how](animate=False)
 
     def action_close(self) -> None:
         self._collect()
@@ -718,7 +789,6 @@ class WizardScreen(Screen[str | None]):
             return [Static(lines, classes="wiz-evidence")]
         _end, violations = dry_run(planned, self.ctx.states, self.ctx.rule_context())
         flags = self._attention(planned)
-        letters = {f.msg.params["index"]: f for f in flags if f.msg.key == "wizard.attn.ap2"}
         lines.append(t("wizard.engine.review_intro"), style="bold")
         if not planned:
             lines.append("\n" + t("wizard.engine.review_empty"))
@@ -729,15 +799,13 @@ class WizardScreen(Screen[str | None]):
                 lines.append(t("wizard.review.bad_prefix") + tr(describe(op, self.ctx.states)), style="bold red")
             else:
                 lines.append(tr(describe(op, self.ctx.states)))
-            if i in letters:  # attention point 2, under the operation that sends the letter
-                lines.append("\n    " + tr(letters[i].msg), style="italic")
         if violations:
             self._set_step_error([t("wizard.engine.commit_failed")] +
                                  [tr(v) for _p, vs in violations for v in vs])
         else:
             self._planned, self._review_ok = planned, True
         widgets: list[Widget] = [Static(lines, classes="wiz-evidence", id="wiz-review")]
-        for n, f in enumerate(x for x in flags if x.msg.key != "wizard.attn.ap2"):
+        for n, f in enumerate(flags):
             text = Text("! " + tr(f.msg), style="bold")
             for line in f.lines:
                 text.append("\n" + tr(line))
@@ -782,7 +850,7 @@ class WizardScreen(Screen[str | None]):
             return
         self._busy = True
         try:
-            ops = self.store.commit_case(self.case.id, self._planned, today=self.today, author=_author(self.app))
+            ops = session_of(self.app).commit(self.case.id, self._planned)
         except RuleViolation as exc:
             self._set_step_error([t("wizard.engine.commit_failed")] + [tr(v) for v in exc.violations])
             self._busy = False

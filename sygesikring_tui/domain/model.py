@@ -237,8 +237,9 @@ class FollowUp:
     created: str
     text: str
     due: date | None = None
-    done: str | None = None  # ISO timestamp when ticked off
+    done: str | None = None  # ISO date (or timestamp) when ticked off
     case_id: str | None = None
+    done_by: str | None = None  # the caseworker who ticked it off
 
 
 @dataclass(frozen=True)

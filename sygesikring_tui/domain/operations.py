@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from . import fees as fees_mod
-from . import forcing, rules
+from . import closing, forcing, rules
 from .model import (
     CardStatus,
     ChoiceStatus,
@@ -104,13 +104,18 @@ SCHEMA: dict[str, dict[str, tuple[str, bool, int | None]]] = {
     "card_order": {"ordered_on": (_DATE, True, None), "fee": (_FEE, True, None), "reason": (_TEXT, False, SHORT_MAX)},
     "card_cancel": {"card_id": (_TEXT, True, ID_MAX)},
     "note_add": {"text": (_TEXT, True, NOTE_MAX)},
-    "task_close": {"task_id": (_TEXT, True, ID_MAX), "reason": (_TEXT, True, SHORT_MAX)},
+    "task_close": {"task_id": (_TEXT, True, ID_MAX), "reason": (_TEXT, True, SHORT_MAX),
+                   "reason_code": (_TEXT, False, ID_MAX), "note": (_TEXT, False, NOTE_MAX)},
     "followup_add": {"text": (_TEXT, True, NOTE_MAX), "due": (_DATE, False, None)},
     "followup_done": {"followup_id": (_TEXT, True, ID_MAX), "done": (_TEXT, False, ID_MAX)},
     # Claiming: ``claimant`` takes the task (the author, or anyone when the author is the
     # present claimant or a team lead: a hand-over or reassignment); release gives it back.
     "task_claim": {"task_id": (_TEXT, True, ID_MAX), "claimant": (_TEXT, True, INITIALS_MAX)},
     "task_release": {"task_id": (_TEXT, True, ID_MAX)},
+    # The caseworker's time in the wizard of the case it comes with (open -> commit, summed
+    # over the sessions of the draft): the fault-cost report's figure, on every desk and the server.
+    "case_time": {"workaround_id": (_TEXT, True, ID_MAX), "seconds": (_INT, True, None),
+                  "sessions": (_INT, True, None)},
 }
 KINDS = tuple(SCHEMA)
 FEE_FIELDS = {"paid": (_BOOL, True, None), "amount": (_INT, False, None), "reason": (_TEXT, False, SHORT_MAX),
@@ -242,6 +247,7 @@ def check(state: PersonState, op: Operation, ctx: RuleContext) -> list[Violation
             out.append(Violation("rule.task_unknown"))
         elif t.status != TaskStatus.OPEN:
             out.append(Violation("rule.task_closed"))
+        out.extend(Violation(code) for code in closing.close_problems(p.get("reason_code"), p.get("note")))
     elif op.kind == "followup_done":
         f = next((f for f in state.followups if f.id == p["followup_id"]), None)
         if f is None:
@@ -395,16 +401,35 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
             for t in s.tasks
         ))
         detail = f"{p['task_id']}:{who or '-'}"
+    elif op.kind == "case_time":
+        detail = case_time_detail(p["workaround_id"], p["seconds"], p["sessions"])
     elif op.kind == "followup_add":
         due = _opt_date(p, "due")
         s = replace(s, followups=s.followups + (FollowUp(op.op_id, at, p["text"], due, None, op.case_id),))
     elif op.kind == "followup_done":
         s = replace(s, followups=tuple(
-            replace(f, done=str(p.get("done", at))) if f.id == p["followup_id"] else f for f in s.followups
+            replace(f, done=str(p.get("done", at)), done_by=str(p.get("author", "")) or None)
+            if f.id == p["followup_id"] else f for f in s.followups
         ))
     s = replace(s, version=s.version + 1,
                 history=s.history + (HistoryEntry(at, op.kind, detail, op.case_id),))
     return s
+
+
+def case_time_detail(workaround_id: str, seconds: int, sessions: int) -> str:
+    """The history entry's detail of a ``case_time`` operation (read by :func:`parse_case_time`)."""
+    return f"{workaround_id};{int(seconds)};{int(sessions)}"
+
+
+def parse_case_time(detail: str) -> tuple[str, int, int] | None:
+    """(workaround id, seconds, sessions) of a ``case_time`` history detail; None if malformed."""
+    parts = detail.rsplit(";", 2)
+    if len(parts) != 3 or not parts[0]:
+        return None
+    try:
+        return parts[0], int(parts[1]), int(parts[2])
+    except ValueError:
+        return None
 
 
 def _remove_future(s: PersonState, as_of: date) -> PersonState:

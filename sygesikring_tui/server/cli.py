@@ -14,6 +14,7 @@
     sygesikring-server replay-events FILE                           (JSON lines or a JSON list)
     sygesikring-server export-training STORE --municipality CODE --out FILE
     sygesikring-server audit [--cpr CPR] [--desk ID] [--since DATE] [--csv] [--out FILE [--unmasked]]
+    sygesikring-server report --from DATE --to DATE [--municipality CODE] [--format table|csv|json]
 
 ``--db`` takes an SQLite file path or ``postgresql://...``; the default is ``server.db`` in
 the user data dir (or ``$SYGESIKRING_SERVER_DB``). The schema is created and migrated at start.
@@ -27,6 +28,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +91,47 @@ def _parser() -> argparse.ArgumentParser:
     au.add_argument("--out", type=Path, help="write to this file (created 0600) instead of standard output")
     au.add_argument("--unmasked", action="store_true",
                     help="full CPR numbers; only into a file (--out), never onto the terminal")
+    rep = sub.add_parser("report", help="the fault-cost report: tasks and wizard time per workaround and week")
+    rep.add_argument("--from", dest="start", required=True, help="first day (YYYY-MM-DD or DD-MM-YYYY)")
+    rep.add_argument("--to", dest="stop", required=True, help="last day, included")
+    rep.add_argument("--municipality", type=int, default=None, help="one municipality (default: all)")
+    rep.add_argument("--format", choices=("table", "csv", "json"), default="table")
     return ap
+
+
+REPORT_HEADERS = ("week", "workaround", "jira", "received", "closed", "median days", "wizard h:mm", "cases")
+
+
+def _day(text: str) -> date:
+    """An ISO date or the screen's DD-MM-YYYY."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return datetime.strptime(text, "%d-%m-%Y").date()
+
+
+def report_command(args: argparse.Namespace, storage: Any) -> int:
+    from .. import fault_report
+
+    try:
+        start, stop = _day(args.start), _day(args.stop)
+    except ValueError:
+        print(f"--from {args.start!r} / --to {args.stop!r}: not a date (YYYY-MM-DD or DD-MM-YYYY)", file=sys.stderr)
+        return 2
+    if stop < start:
+        print("--to is before --from", file=sys.stderr)
+        return 2
+    report = storage.report(start, stop, args.municipality)
+    if args.format == "csv":
+        sys.stdout.write(fault_report.to_csv(report))
+    elif args.format == "json":
+        sys.stdout.write(fault_report.to_json(report) + "\n")
+    else:
+        where = f"municipality {args.municipality}" if args.municipality is not None else "all municipalities"
+        print(f"Fault-cost report {start.strftime('%d-%m-%Y')} - {stop.strftime('%d-%m-%Y')}, {where}")
+        for line in fault_report.table_lines(report, REPORT_HEADERS, "total"):
+            print(line)
+    return 0
 
 
 def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
@@ -214,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve(args, db)
         if args.command == "audit":
             return audit_command(args, db)
+        if args.command == "report":
+            return report_command(args, storage)
         if args.command in ("add-desk", "add-feed"):
             role = "desk" if args.command == "add-desk" else "feed"
             desk, token = storage.add_desk(args.name, getattr(args, "municipality", None), role)

@@ -282,3 +282,16 @@ class Repository:
     def providers_after(self, conn: Connection, cursor: int, limit: int) -> list[Any]:
         return self.query(conn, "SELECT seq, provider_number, doc FROM providers WHERE seq > {p} "
                                 "ORDER BY seq LIMIT {p}", (cursor, limit))
+
+    # -- the fault-cost report --------------------------------------------------------------
+    def report_persons(self, conn: Connection, municipality: int | None) -> Iterator[tuple[int, str, str]]:
+        """``(municipality, tasks, doc)`` of every person (of one municipality): their tasks
+        and history are what :mod:`sygesikring_tui.fault_report` counts. Streamed."""
+        sql = "SELECT municipality, tasks, doc FROM persons"
+        params: tuple[Any, ...] = ()
+        if municipality is not None:
+            sql += f" WHERE municipality = {self.ph}"
+            params = (municipality,)
+        result = conn.execution_options(stream_results=True, yield_per=2000).exec_driver_sql(sql, params)
+        for row in result:
+            yield int(row[0]), row[1], row[2]

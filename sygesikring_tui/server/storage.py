@@ -266,6 +266,20 @@ class Storage:
         counts["person"] += len(pstates)
         counts["provider"] += len(provs)
 
+    # -- the fault-cost report ------------------------------------------------------------
+    def report(self, start: date, stop: date, municipality: int | None = None) -> Any:
+        """The :class:`~sygesikring_tui.fault_report.Report` over every desk's work (of one
+        municipality, or all)."""
+        from ..catalogue import load_catalogue
+        from ..fault_report import Facts, build, doc_facts
+
+        facts = Facts()
+        with self.engine.connect() as conn:
+            for muni, tasks, doc in self.repo.report_persons(conn, municipality):
+                facts.extend(doc_facts(tasks, doc, muni))
+        jira = {w.id: w.jira for w in load_catalogue().workarounds.values()}
+        return build(facts, start, stop, jira, municipality)
+
     # -- inspection (tests, bench, admin) ------------------------------------------------
     def all_persons(self) -> dict[str, PersonState]:
         with self.engine.connect() as conn:

@@ -37,6 +37,7 @@ from ..domain.model import (
     to_json,
 )
 from ..domain.operations import PlannedOp, RuleContext, Violation
+from . import wizard_time
 from .schema import LATEST, MIGRATIONS
 
 if TYPE_CHECKING:
@@ -259,14 +260,20 @@ class Store:
         """Apply a wizard's operations and write them, with their outbox rows, in ONE transaction.
 
         Every operation is checked against the domain rules first; one violation and nothing
-        is written (:class:`RuleViolation`).
+        is written (:class:`RuleViolation`). A draft the wizard timed (store/wizard_time.py)
+        also gets a ``case_time`` operation: the caseworker's time in it, for the report.
         """
         at = _now()
         done: list[Operation] = []
         with self.transaction():
-            row = self.conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)).fetchone()
+            row = self.conn.execute("SELECT status, workaround_id, cpr FROM cases WHERE id = ?", (case_id,)).fetchone()
             if row is None or row[0] != "draft":
                 raise ValueError(f"case {case_id} is not an open draft")
+            timed = wizard_time.case_time_payload(self.conn, case_id, row[1], at)
+            added = 0
+            if timed is not None:  # the caseworker's time in this draft goes first with the case
+                planned = [PlannedOp(row[2], "case_time", timed), *planned]
+                added = 1
             states: dict[str, PersonState] = {}
             # the rules see the other persons as this commit has changed them so far
             ctx = replace(self.rule_context(today), person=lambda c: states.get(c) or self.load_person(c))
@@ -297,7 +304,8 @@ class Store:
             self.conn.execute("UPDATE cases SET status = 'committed', committed = ?, updated = ? WHERE id = ?",
                               (at, at, case_id))
         log.info("case %s committed: %d operations", case_id, len(done))
-        return done
+        # the operations asked for; the timing added to them is written, not counted
+        return done[added:]
 
     # -- outbox -------------------------------------------------------------------------
     def outbox(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:

@@ -99,6 +99,19 @@ MIGRATIONS: list[tuple[int, str]] = [
     (
         3,
         """
+        -- The caseworker's sessions in a wizard draft: opened (or resumed) to closed or
+        -- committed. Summed at commit into the case's case_time operation (store/wizard_time.py).
+        CREATE TABLE wizard_sessions (
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            started TEXT NOT NULL,
+            ended TEXT
+        );
+        CREATE INDEX wizard_sessions_case ON wizard_sessions(case_id, ended);
+        """,
+    ),
+    (
+        4,
+        """
         -- Claiming (store/claims.py): when the task's assignee took it.
         ALTER TABLE tasks ADD COLUMN claimed_at TEXT;
         """,

@@ -15,7 +15,7 @@ from .db import Store
 
 KEY = "caseworker"
 TEAM_KEY = "team_required"  # "1": the server's municipality has caseworkers (sign-in needed)
-TRAINEE_INITIALS = "KURSIST"
+TRAINEE_INITIALS = "KUR"
 
 
 @dataclass(frozen=True)

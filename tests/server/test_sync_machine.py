@@ -88,6 +88,8 @@ def payload_for(kind: str, state, eff: str, n: int) -> dict | None:
         return None if f is None else {"followup_id": f.id}
     if kind == "followup_add":
         return {"text": f"opfølgning {n}", "due": eff}
+    if kind == "case_time":
+        return {"workaround_id": "2.4.1", "seconds": 60 + n, "sessions": 1}
     return {"text": f"notat {n}"}
 
 

@@ -18,7 +18,7 @@ import pytest
 from tests.factories import CLOSED, FAR, OPEN, a_cpr, a_person, a_task
 
 from screens.app import make_app
-from screens.wizards.engine import Toggle, WizardScreen
+from screens.wizards.engine import Toggle, WizardScreen, tr
 from sygesikring_tui.domain.model import CprEvent, GroupRegistration, Relation, RelationKind, TaskStatus
 from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.domain.wizards import WIZARDS, Field, Msg, Option, Step, Wizard
@@ -90,7 +90,7 @@ def test_ap1_is_silent_without_a_future_switch_and_for_wizards_without_a_doctor_
 
 # -- AP2 ---------------------------------------------------------------------------------------
 
-def test_ap2_reminder_for_every_letter_operation_and_none_for_notes(store: Store) -> None:
+def test_ap2_reminder_once_naming_every_letter_operation_and_none_for_notes(store: Store) -> None:
     number = a_cpr(seed=65)
     put(store, a_person(number))
     ctx = ctx_for(store, WIZARDS["prison_switch"], number, None)
@@ -98,8 +98,10 @@ def test_ap2_reminder_for_every_letter_operation_and_none_for_notes(store: Store
                PlannedOp(number, "card_order", {"ordered_on": "2026-11-25", "fee": {"paid": False, "amount": 0, "reason": "x", "code": "first_card"}}),
                PlannedOp(number, "group_switch", {"group": 2, "effective": "2026-11-25"})]
     flags = review_attention(planned, ctx.states, ctx, {}, {})
-    assert [(f.msg.key, f.msg.params["index"], f.ack) for f in flags] == [
-        ("wizard.attn.ap2", 2, None), ("wizard.attn.ap2", 3, None)]
+    # once for the review, naming both operations that send a letter (not once under each)
+    assert [(f.msg.key, f.msg.params["ops"], f.msg.params["n"], f.ack) for f in flags] == [
+        ("wizard.attn.ap2", [2, 3], 2, None)]
+    assert tr(flags[0].msg) == t("wizard.attn.ap2", n=2, ops=[2, 3]) and "operation 2 og 3 sender breve" in tr(flags[0].msg)
     assert review_attention(planned[:1], ctx.states, ctx, {}, {}) == []
 
 
@@ -205,9 +207,10 @@ async def test_engine_ap3_warning_must_be_acknowledged_and_is_absent_for_an_open
     app = make_app(store_path, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _run_to_review(app, app.store, open_, child, None, pilot)
-        assert not screen.query(Toggle) and not screen.query("#attn-0")
-        review = str(screen.query_one("#wiz-review").render())
-        assert "Digital Post Administrativ adgang" in review  # AP2 under the doctor choice
+        assert not screen.query(Toggle) and not screen.query("#attn-1")
+        only = str(screen.query_one("#attn-0").render())  # AP2 once, naming the doctor choice
+        assert "Opmærksomhedspunkt 2: operation 1 sender et brev" in only
+        assert "Digital Post" not in str(screen.query_one("#wiz-review").render())
         await pilot.press("escape")
         await pilot.pause()
         screen = await _run_to_review(app, app.store, closed, child, None, pilot)

@@ -153,6 +153,9 @@ async def test_palette_marks_release_live_retires_its_suggestions_and_undo_resto
         inbox = app.screen
         assert inbox.inbox_list.selected["workaround_id"] == "2.7.1"
         await _palette(pilot, "Markér release 1.1 som i produktion")
+        assert not (home / "releases.json").is_file()  # it asks first
+        await pilot.press("down", "enter")  # "Ja, release er i produktion"
+        await pilot.pause()
         assert (home / "releases.json").is_file()
         assert app.store.task(task_id).workaround_id is None
         await pilot.pause()

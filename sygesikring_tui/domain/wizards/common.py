@@ -265,7 +265,7 @@ def review_attention(planned, states, ctx: WizardContext, parents, draft) -> lis
     - AP4: a switch to group 4 shows the person's CPR 040/041 history and needs the
       caseworker's confirmation (unless the wizard asked already: ``draft[ACK_AP4]``).
     - AP3: a closed doctor chosen for a minor that a parent has: a warning to acknowledge.
-    - AP2: every operation that sends a letter: the Digital Post reminder.
+    - AP2: the Digital Post reminder, once, naming every operation that sends a letter.
     ``parents`` maps CPR numbers to the states of the planned persons' parents.
     """
     from .. import attention
@@ -296,7 +296,7 @@ def review_attention(planned, states, ctx: WizardContext, parents, draft) -> lis
         if flag is not None:
             flags.append(ReviewFlag(Msg(flag.code, dict(flag.params), "warning"), [],
                                     f"ap3:{p.cpr}:{prov.provider_number if prov else ''}"))
-    for f in attention.letter_reminders(planned):
-        flags.append(ReviewFlag(Msg("wizard.attn.ap2", {"index": f.params["index"],
-                                                        "kind_key": f"wizard.attn.kind.{f.params['kind']}"})))
+    letters = [f.params["index"] for f in attention.letter_reminders(planned)]
+    if letters:  # once for the whole review, naming the operations that send a letter
+        flags.append(ReviewFlag(Msg("wizard.attn.ap2", {"n": len(letters), "ops": letters})))
     return flags
