@@ -6,7 +6,7 @@
 - :class:`TeamActions` (mixed into the app): claim, release, reassign, sign out (``ctrl+g``;
   ``ctrl+o`` is the inbox's "all statuses") and sign-out after :data:`IDLE_SIGN_OUT` without
   a key; starting a wizard on an unclaimed task claims it, on a task someone else holds asks
-  first.
+  first (a :class:`screens.confirm.ChoiceDialog`, "no" chosen at first).
 - Training mode has a fixed trainee (``session.TRAINEE``) and never asks anyone to sign in.
 """
 
@@ -28,7 +28,6 @@ from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import claims, session
 
-from .dialogs import MessageDialog
 from .widgets import AppHeader, Guarded, KeyBar, fmt_date, training_tag
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,8 @@ class SignInScreen(Guarded, Screen[bool]):
     SignInScreen Input { width: 100%; }
     SignInScreen #signin-error { color: $error; text-style: bold; height: auto; min-height: 1; }
     """
-    BINDINGS = [Binding("escape", "read_only", show=False)]
+    BINDINGS = [Binding("escape", "read_only", show=False, id="signin.read_only"),
+                Binding("f1", "app.help", show=False, id="signin.help")]
 
     def compose(self) -> ComposeResult:
         yield AppHeader("signin.title")
@@ -136,20 +136,6 @@ class SignInScreen(Guarded, Screen[bool]):
         self.app.notify(t("signin.read_only"), timeout=4)
 
 
-class ConfirmDialog(MessageDialog):
-    """A yes/no question: ``j``/``y``/Enter yes, ``n``/Escape no (dismissed with True/False)."""
-
-    HELP_KEY = "help.confirm"
-    KEYS = "ui.confirm_keys"
-    DEFAULT_CSS = """
-    ConfirmDialog > Vertical { border: thick $warning; }
-    """
-    BINDINGS = [Binding("j,y,enter", "answer(True)", show=False), Binding("n,escape", "answer(False)", show=False)]
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)  # type: ignore[arg-type]
-
-
 class ReassignDialog(Guarded, ModalScreen[str | None]):
     """The initials of the caseworker to give the task to (the team is listed when known)."""
 
@@ -162,7 +148,8 @@ class ReassignDialog(Guarded, ModalScreen[str | None]):
     ReassignDialog #reassign-team { width: 100%; margin: 1 0; color: $text-muted; }
     ReassignDialog #reassign-keys { color: $text-muted; }
     """
-    BINDINGS = [Binding("escape", "cancel", show=False)]
+    BINDINGS = [Binding("escape", "cancel", show=False, id="reassign.cancel"),
+                Binding("f1", "app.help", show=False, id="reassign.help")]  # (a modal stops the app's F1)
 
     def __init__(self, team: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -476,10 +463,14 @@ class TeamActions:
                 go()
             return
 
-        def answered(yes: bool | None) -> None:
-            if yes:
+        def answered(answer: str | None) -> None:
+            if answer == "yes":
                 go()
 
-        app.push_screen(ConfirmDialog(lambda: t("claim.others.title"),
-                                      lambda: t("claim.others.text", by=task.assignee,
-                                                since=since_text(task.claimed_at))), answered)
+        from .confirm import ChoiceDialog
+
+        app.push_screen(ChoiceDialog(lambda: t("claim.others.title"),
+                                     lambda: t("claim.others.text", by=task.assignee,
+                                               since=since_text(task.claimed_at)),
+                                     [("no", lambda: t("claim.others.no")), ("yes", lambda: t("claim.others.yes"))]),
+                        answered)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from screens.app import make_app
-from screens.team import ConfirmDialog, SignInScreen
+from screens.confirm import ChoiceDialog
+from screens.team import SignInScreen
 from screens.wizards.engine import WizardScreen
 from sygesikring_tui import i18n
 from sygesikring_tui.i18n import t
@@ -136,11 +137,11 @@ async def test_a_task_someone_else_holds_is_refused_at_once_and_a_wizard_on_it_a
         assert app.store.task(row["id"]).assignee == "AB"
         app.launch(cpr=row["cpr"], task_id=row["id"], wizard_key="doctor_choice", workaround_id="2.1")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
-        assert "AB" in str(app.screen.query_one("#msg-text").render())
-        await pilot.press("n")
+        assert isinstance(app.screen, ChoiceDialog)
+        assert "AB" in str(app.screen.query_one("#choice-text").render())
+        await pilot.press("enter")  # "no" is chosen at first
         await pilot.pause()
-        assert not isinstance(app.screen, (ConfirmDialog, WizardScreen))
+        assert not isinstance(app.screen, (ChoiceDialog, WizardScreen))
         assert app.store.outbox() == []  # nothing was claimed or changed
 
 

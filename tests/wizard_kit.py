@@ -91,10 +91,10 @@ async def open_from_inbox(pilot, cpr: str, task_id: str) -> WizardScreen:
     assert inbox.inbox_list.selected["id"] == task_id
     await pilot.press("w")
     await pilot.pause()
-    from screens.team import ConfirmDialog
+    from screens.confirm import ChoiceDialog
 
-    if isinstance(pilot.app.screen, ConfirmDialog):  # a colleague of the training team holds the task
-        await pilot.press("j")
+    if isinstance(pilot.app.screen, ChoiceDialog):  # a colleague of the training team holds the task
+        await pilot.press("down", "enter")
         await pilot.pause()
     screen = pilot.app.screen
     assert isinstance(screen, WizardScreen)

@@ -10,7 +10,7 @@ from conftest import TODAY
 
 from screens.app import make_app
 from screens.person import PersonScreen
-from screens.team import ConfirmDialog
+from screens.confirm import ChoiceDialog
 from screens.wizards.engine import WizardScreen
 from sygesikring_tui.domain.wizards import rediscovery, texts
 from sygesikring_tui.domain import rules
@@ -203,8 +203,8 @@ async def test_child_home_from_the_person_screen_free_doctor_change(training_sto
         index = next(i for i, w in enumerate(person.wizards) if w.wizard_key == "child_home")
         await pilot.press(*["down"] * index, "enter")
         await pilot.pause()
-        if isinstance(app.screen, ConfirmDialog):  # a colleague of the training team holds the task
-            await pilot.press("j")
+        if isinstance(app.screen, ChoiceDialog):  # a colleague of the training team holds the task
+            await pilot.press("down", "enter")
             await pilot.pause()
         screen = app.screen
         assert isinstance(screen, WizardScreen) and screen.wizard.key == "child_home"
