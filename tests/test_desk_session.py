@@ -45,6 +45,9 @@ async def test_w_in_the_inbox_reads_the_person_once(training_store: Path) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         store = app.store
+        from sygesikring_tui.store import claims
+
+        claims.claim(store, cpr, task_id, app.author, TODAY)  # (else w first takes the task: its own reads)
         reads: list[str] = []
         load = store.load_person
 
