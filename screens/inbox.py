@@ -75,10 +75,10 @@ COLUMNS = (
     Column("status", "inbox.col.status", 11),
     Column("event", "inbox.col.event", 10, 4),
     Column("cpr", "inbox.col.cpr", 11),
-    Column("name", "inbox.col.name", 10, 3),  # (10: room for the Hvem column at 80)
+    Column("name", "inbox.col.name", 11, 3),
     # "2.7.3 Genfinding": a section and its short name (<= 10 characters) fit at 80 columns
     Column("workaround", "inbox.col.workaround", 16, 2),
-    Column("assignee", "inbox.col.assignee", 4),  # who took the task (initials)
+    Column("assignee", "inbox.col.assignee", 3),  # who took the task (initials; 3 fit at 80 columns)
 )
 
 
