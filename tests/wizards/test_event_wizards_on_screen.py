@@ -91,7 +91,8 @@ async def test_practice_transfer_from_inbox_free_on_the_transfer_date(training_s
         await commit(pilot, app)
     with open_store(training_store, create=False) as s:
         st = s.load_person(cpr)
-        new = next(x for x in st.doctors if x.effective.isoformat() == on and x.provider_number == chosen)
+        # the draft holds the date as the field shows it (dd-mm-yyyy) once autosaved, else ISO
+        new = next(x for x in st.doctors if x.effective == parse_date(on) and x.provider_number == chosen)
         assert (new.reason, new.fee.paid, new.fee.reason) == ("selvvalgt", False, texts.TRANSFER_FEE_REASON)
         assert "ikke opkrævet gebyr" in st.notes[-1].text
         assert st.task(task_id).closed_reason == texts.TRANSFER_CLOSE
