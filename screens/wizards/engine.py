@@ -591,9 +591,11 @@ class WizardScreen(Screen[str | None]):
                     # Tab into a field puts the cursor at its end: one key never replaces it all
                     w = Input(value=field_date(value) if f.kind == "date" else value, id=f"fld-{f.id}",
                               compact=True, placeholder=t("wizard.hint.date") if f.kind == "date" else "",
-                              select_on_focus=False)
+                              select_on_focus=False, disabled=f.is_locked(self.draft, self.ctx))
             widgets.append(w)
-            if f.hint:
+            if f.is_locked(self.draft, self.ctx):  # said in words: a disabled field is only greyed out
+                widgets.append(Static(t("wizard.hint.locked"), classes="wiz-hint", markup=False))
+            elif f.hint:
                 widgets.append(Static(t(f.hint), classes="wiz-hint", markup=False))
             widgets.append(Static("", id=f"err-{f.id}", classes="wiz-error -empty", markup=False))
             first = first or w

@@ -271,8 +271,8 @@ class Store:
                 raise ValueError(f"case {case_id} is not an open draft")
             timed = wizard_time.case_time_payload(self.conn, case_id, row[1], at)
             added = 0
-            if timed is not None:  # the caseworker's time in this draft goes first with the case
-                planned = [PlannedOp(row[2], "case_time", timed), *planned]
+            if timed is not None:  # the caseworker's time in this draft goes last with the case
+                planned = [*planned, PlannedOp(row[2], "case_time", timed)]  # (a conflict lists the real work first)
                 added = 1
             states: dict[str, PersonState] = {}
             # the rules see the other persons as this commit has changed them so far
@@ -305,7 +305,7 @@ class Store:
                               (at, at, case_id))
         log.info("case %s committed: %d operations", case_id, len(done))
         # the operations asked for; the timing added to them is written, not counted
-        return done[added:]
+        return done[:len(done) - added]
 
     # -- outbox -------------------------------------------------------------------------
     def outbox(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:

@@ -89,7 +89,8 @@ def test_offer_is_sorted_by_straight_line_km_within_the_rule_first_and_says_so_i
     st = person(1)
     put(store, st)
     ctx = WizardContext(TODAY, st.cpr, None, {st.cpr: st}, store.providers(), FEE)
-    opts = dc.options({}, ctx, dc.ChoiceRule())
+    rule = dc.ChoiceRule(closed="force", force_rule="cohabitant")  # closed doctors can be chosen here
+    opts = dc.options({}, ctx, rule)
     assert [o.value for o in opts] == [NEAR.provider_number, OPEN.provider_number, CLOSED.provider_number,
                                        CLOSED_8KM.provider_number, FAR.provider_number]
     from screens.wizards.engine import (
@@ -98,8 +99,20 @@ def test_offer_is_sorted_by_straight_line_km_within_the_rule_first_and_says_so_i
 
     near, closed8, far = (tr(o.label) for o in (opts[0], opts[3], opts[4]))
     assert "åben" in near and "km i luftlinje" in near and "inden for 15 km" in near
-    assert "lukket for tilgang" in closed8 and "inden for 15 km" in closed8
+    assert "lukket for tilgang" in closed8 and "inden for 15 km" in closed8 and "kan ikke vælges" not in closed8
     assert "UDEN FOR afstandskravet (15 km)" in far
+
+
+def test_closed_doctors_that_cannot_be_chosen_come_after_every_open_one_and_say_so(store: Store) -> None:
+    from screens.wizards.engine import tr
+
+    st = person(1)
+    put(store, st)
+    ctx = WizardContext(TODAY, st.cpr, None, {st.cpr: st}, store.providers(), FEE)
+    opts = dc.options({}, ctx, dc.ChoiceRule())  # closed="refuse"
+    assert [o.value for o in opts] == [NEAR.provider_number, OPEN.provider_number, FAR.provider_number,
+                                       CLOSED.provider_number, CLOSED_8KM.provider_number]
+    assert all("lukket for tilgang – kan ikke vælges her" in tr(o.label) for o in opts[3:])
     lines = [tr(m) for m in dc.distance_lines({}, ctx, dc.ChoiceRule())]
     assert "luftlinje (ikke vejafstand)" in lines[0]
 

@@ -5,10 +5,10 @@ exact operations planned (fees and reasons included), then the end state after c
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
-from tests.factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person
+from tests.factories import AARHUS, CLOSED, FAR, OPEN, a_cpr, a_person, a_task
 from tests.wizard_kit import op_tuples as ops_of
 from tests.wizard_kit import put, walk
 
@@ -546,3 +546,20 @@ def test_condition_moved_to_residence_parent_tells_a_child_taken_home_from_a_hos
     assert not cond(child)  # the relation is from birth: no move to the parent now
     cohab = replace(moved, relations=tuple(replace(r, kind=RelationKind.COHABITANT) for r in moved.relations))
     assert not cond(cohab)
+
+
+def test_greenland_follow_up_is_due_the_day_after_the_event_and_the_review_names_the_date(store: Store) -> None:
+    from sygesikring_tui.domain.wizards.common import describe
+    from sygesikring_tui.domain.wizards.greenland import _from_due_default
+
+    number = a_cpr(seed=91)
+    put(store, replace(a_person(number), tasks=(a_task(number, "014", "t-gl", received=TODAY),)))
+    ctx = ctx_for(store, WIZARDS["greenland"], number, "t-gl")
+    assert _from_due_default({}, ctx) == (TODAY + timedelta(days=1)).isoformat()
+    late = a_cpr(seed=92)
+    put(store, replace(a_person(late), tasks=(a_task(late, "014", "t-late", received=TODAY - timedelta(days=9)),)))
+    ctx = ctx_for(store, WIZARDS["greenland"], late, "t-late")
+    assert _from_due_default({}, ctx) == TODAY.isoformat()  # that day has passed: today, never the past
+    op = PlannedOp(number, "followup_add", {"text": "Tjek lægevalg", "due": "2026-11-26"})
+    msg = describe(op, ctx.states)
+    assert msg.key == "wizard.review.followup_add_due" and msg.params["due"] == "2026-11-26"

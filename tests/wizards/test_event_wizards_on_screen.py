@@ -8,6 +8,8 @@ from pathlib import Path
 
 from conftest import TODAY
 
+from textual.widgets import Input
+
 from screens.app import make_app
 from screens.person import PersonScreen
 from screens.confirm import ChoiceDialog
@@ -16,6 +18,7 @@ from sygesikring_tui.domain.wizards import rediscovery, texts
 from sygesikring_tui.domain import rules
 from sygesikring_tui.domain.model import PersonState, RelationKind, TaskStatus
 from sygesikring_tui.fmt import parse_date
+from sygesikring_tui.i18n import t
 from sygesikring_tui.store import open_store
 from tests.wizard_kit import SIZE, find_task, free_to_choose, from_greenland, open_from_inbox, to_greenland
 
@@ -88,11 +91,17 @@ async def test_practice_transfer_from_inbox_free_on_the_transfer_date(training_s
         assert screen.wizard.key == "practice_transfer"
         chosen, on = screen.draft["provider"], screen.draft["effective"]
         assert on  # the transfer date from the PLO event
+        field = screen.query_one("#fld-effective", Input)
+        hints = " ".join(str(h.render()) for h in screen.query(".wiz-hint"))
+        assert field.disabled and t("wizard.hint.locked") in hints  # fixed, and said in words
+        await pilot.press("tab", "tab", "1")
+        assert parse_date(field.value) == parse_date(on) == parse_date(screen.draft["effective"])
         await press_through(pilot, screen, ["doctor", "note"])
         await commit(pilot, app)
     with open_store(training_store, create=False) as s:
         st = s.load_person(cpr)
-        new = next(x for x in st.doctors if x.effective.isoformat() == on and x.provider_number == chosen)
+        # the draft holds the date as the field shows it (dd-mm-yyyy) once autosaved, else ISO
+        new = next(x for x in st.doctors if x.effective == parse_date(on) and x.provider_number == chosen)
         assert (new.reason, new.fee.paid, new.fee.reason) == ("selvvalgt", False, texts.TRANSFER_FEE_REASON)
         assert "ikke opkrævet gebyr" in st.notes[-1].text
         assert st.task(task_id).closed_reason == texts.TRANSFER_CLOSE

@@ -32,18 +32,19 @@ def test_renumbering_moves_closed_doctor_forced_and_ceases_old_number(store: Sto
     ctx = ctx_for(store, w, new.cpr, "t-p03")
     draft = walk(w, ctx, {})
     assert draft["changed"] == "yes" and draft["old_cpr"].replace("-", "") == old.cpr
+    assert draft["effective"] == "2026-11-20"  # group 8 and the doctor's move from the renumbering date
     planned = w.plan(draft, ctx.states, ctx)
     link = texts.note_link(old.cpr, new.cpr, date(2026, 11, 20))
     assert strip_at(planned) == [
-        (old.cpr, "group_switch", {"group": 8, "effective": "2026-11-25", "reason": texts.REASON_OLD_CEASED}),
+        (old.cpr, "group_switch", {"group": 8, "effective": "2026-11-20", "reason": texts.REASON_OLD_CEASED}),
         (old.cpr, "note_add", {"text": texts.note_old_doctor(new.cpr, CLOSED.practice_name, CLOSED.provider_number)}),
-        (new.cpr, "group_switch", {"group": 1, "effective": "2026-11-25", "reason": texts.REASON_NEW_GROUP1}),
+        (new.cpr, "group_switch", {"group": 1, "effective": "2026-11-20", "reason": texts.REASON_NEW_GROUP1}),
         (new.cpr, "doctor_choice", {"provider_number": CLOSED.provider_number,
                                     "practice_name": CLOSED.practice_name, "reason": "omnummerering",
-                                    "effective": "2026-11-25", "forced": True, "force_rule": "renumbering",
+                                    "effective": "2026-11-20", "forced": True, "force_rule": "renumbering",
                                     "fee": {"paid": False, "amount": 0, "reason": texts.FEE_FREE_RENUMBERING,
                                             "code": "renumbering"}}),
-        (old.cpr, "doctor_choice_end", {"choice_id": old.doctors[0].id, "end": "2026-11-25"}),
+        (old.cpr, "doctor_choice_end", {"choice_id": old.doctors[0].id, "end": "2026-11-20"}),
         (new.cpr, "note_add", {"text": link}),
         (old.cpr, "note_add", {"text": link}),
         (new.cpr, "task_close", {"task_id": "t-p03", "reason": texts.CLOSE_RENUMBERED}),

@@ -44,7 +44,7 @@ async def test_marriage_name_card_from_inbox_orders_a_free_card(training_store: 
         await pilot.press("enter", "ctrl+n")  # free card, the note as suggested
         await pilot.pause()
         assert screen.on_review
-        assert "Digital Post Administrativ adgang" in text_of(screen, "#wiz-review")  # AP2: the card letter
+        assert "Digital Post Administrativ adgang" in text_of(screen, "#attn-0")  # AP2: the card letter
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert not isinstance(app.screen, WizardScreen)

@@ -81,6 +81,10 @@ async def current_doctor(pilot, screen: WizardScreen) -> None:
 
 
 async def wrong_date(pilot, screen: WizardScreen) -> None:
+    """2.6.8's doctor step (a long doctor list, then the date): a ninth digit in the date."""
+    await pilot.press("ctrl+n")
+    await pilot.pause()
+    assert screen.wizard.steps[screen.step_no].id == "doctor"
     await pilot.press("tab", "9")
 
 
@@ -89,7 +93,8 @@ ERROR_CASES = {
     "closed_doctor_on_immigration": ("2.1.1", closed_doctor, "provider"),
     "open_doctor_on_forced_choice": ("2.6.5", open_doctor, "provider"),
     "current_doctor_on_child_free_choice": ("2.6.8", current_doctor, "provider"),
-    "wrong_date_on_practice_transfer": ("2.6.7", wrong_date, "effective"),
+    # (2.6.7's date is the practice transfer's, filled and locked: 2.6.8 has the same layout)
+    "wrong_date_on_child_free_choice": ("2.6.8", wrong_date, "effective"),
 }
 
 
@@ -113,15 +118,17 @@ async def test_the_message_is_in_view_next_to_its_focused_field(name: str, train
 async def test_the_person_and_task_stay_pinned_when_the_step_scrolls(training_store: Path) -> None:
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_wizard(pilot, training_store, "2.6.7")
+        screen = await open_wizard(pilot, training_store, "2.6.8")
         body = screen.query_one("#wiz-body")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
         await pilot.press("tab")
         await pilot.pause()
         assert body.scroll_offset.y > 0  # the step is taller than the screen
         who = screen.query_one("#wiz-who")
         text = str(who.render())
         assert screen.ctx.state.person.name in text and screen.case.task_id is not None
-        assert "PLO1" in text  # the task's event
+        assert "PLO2" in text  # the task's event
         assert who.region.height == 2 and who.region.bottom <= body.region.y
         # not twice: the step's own evidence no longer starts with the person line
         assert screen.ctx.state.person.name not in str(screen.query_one("#wiz-body .wiz-evidence").render())
@@ -130,7 +137,9 @@ async def test_the_person_and_task_stay_pinned_when_the_step_scrolls(training_st
 async def test_a_date_field_reached_by_tab_keeps_its_text_when_a_key_is_typed(training_store: Path) -> None:
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
-        screen = await open_wizard(pilot, training_store, "2.6.7")
+        screen = await open_wizard(pilot, training_store, "2.6.8")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
         date_field = screen.query_one("#fld-effective")
         before = date_field.value
         await pilot.press("tab", "9")
@@ -196,9 +205,9 @@ async def test_the_review_scrolls_by_keys_without_tab(training_store: Path) -> N
 # -- pictures at 80x24 of the worst cases ------------------------------------------------------
 
 def test_snapshot_a_wrong_date_on_the_lowest_field_of_the_longest_step(training_store: Path, snap_compare) -> None:
-    """2.6.7's first step (evidence, a long doctor list, then the date): the message under the date."""
+    """2.6.8's doctor step (evidence, a long doctor list, then the date): the message under the date."""
     async def run_before(pilot) -> None:
-        screen = await open_wizard(pilot, training_store, "2.6.7")
+        screen = await open_wizard(pilot, training_store, "2.6.8")
         await wrong_date(pilot, screen)
         await pilot.press("enter")
         await pilot.pause(0.3)
@@ -217,3 +226,15 @@ def test_snapshot_the_end_of_the_longest_review_after_keys(training_store: Path,
         await pilot.pause(0.2)
 
     assert snap_compare(make_app(training_store, today=TODAY), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_the_practice_transfer_date_is_filled_from_the_event_and_cannot_be_changed(training_store: Path) -> None:
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(pilot, training_store, "2.6.7")
+        date_field = screen.query_one("#fld-effective")
+        before = date_field.value
+        assert before and date_field.disabled
+        await pilot.press("tab", "9", "backspace")
+        await pilot.pause()
+        assert screen.focused is not date_field and date_field.value == before

@@ -88,6 +88,11 @@ class Field:
     default: DefaultFn | None = None  # the suggested value (from the evidence)
     required: bool = True
     hint: str | None = None  # translation key shown under the field
+    # True when the evidence fixes the value (the default) and the caseworker cannot change it
+    locked: Callable[[Draft, WizardContext], bool] | None = None
+
+    def is_locked(self, draft: Draft, ctx: WizardContext) -> bool:
+        return self.locked is not None and self.default is not None and self.locked(draft, ctx)
 
     def __post_init__(self) -> None:
         if self.kind not in FIELD_KINDS:
@@ -138,11 +143,12 @@ class Wizard:
         return next((i for i in reversed(self.active_steps(draft, ctx)) if i < current), None)
 
     def fill_defaults(self, step: Step, draft: Draft, ctx: WizardContext) -> Draft:
-        """``draft`` with the suggested value of each of ``step``'s fields not yet set."""
+        """``draft`` with the suggested value of each of ``step``'s fields not yet set (a locked
+        field always holds its default)."""
         out = dict(draft)
         for f in step.fields:
-            if f.id not in out and f.default is not None:
-                out[f.id] = f.default(out, ctx)
+            if (f.id not in out and f.default is not None) or f.is_locked(out, ctx):
+                out[f.id] = f.default(out, ctx)  # type: ignore[misc] - is_locked implies a default
         return out
 
     def validate_step(self, step: Step, draft: Draft, ctx: WizardContext) -> list[FieldError]:

@@ -181,6 +181,8 @@ def describe(op, states) -> Msg:
         t = st.task(p["task_id"]) if st else None
         return Msg("wizard.review.task_close", {**who, "code": t.event_code if t else "?", "reason": p["reason"]})
     if op.kind == "followup_add":
+        if p.get("due"):
+            return Msg("wizard.review.followup_add_due", {**who, "text": p["text"], "due": p["due"]})
         return Msg("wizard.review.followup_add", {**who, "text": p["text"]})
     if op.kind == "card_order":
         fee = p.get("fee") or {}

@@ -6,7 +6,9 @@ Any wizard that makes a doctor choice builds on these helpers:
   straight-line km between coordinates (``rules.distance_km``), NOT road distance, and the
   screen says so (``doctors.ev.distance``). Providers within the distance rule (15 km; 5 km
   in København 101, Frederiksberg 147, Tårnby 185, Dragør 155: ``rules.distance_limit_km``)
-  come first, then the rest, each marked within/beyond the rule; open/closed in words.
+  come first, then the rest, each marked within/beyond the rule; open/closed in words. Where a
+  closed doctor cannot be chosen (``closed="refuse"``) it is listed after every open one and
+  marked "cannot be chosen here".
 * **Closed doctors** are refused unless the wizard's :class:`ChoiceRule` names a forcing rule
   (``forcing.RULES``) whose predicate covers this person, provider and date (e.g. only the
   cohabitant's doctor under "cohabitant") -- the very predicate ``operations.check`` applies. A forced choice names the rule on screen
@@ -117,14 +119,19 @@ def offered(draft: Draft, ctx: WizardContext, rule: ChoiceRule, limit: int = 60)
         out.append(r)
     if rule.within_first_only and any(r.within_limit for r in out):
         out = [r for r in out if r.within_limit]
-    return out[:limit]
+    out = out[:limit]  # the nearest; then, where closed doctors cannot be chosen, those last
+    if rule.closed == "refuse":
+        out = [r for r in out if r.provider.open] + [r for r in out if not r.provider.open]
+    return out
 
 
-def option_for(r: RankedProvider, state: PersonState) -> Option:
+def option_for(r: RankedProvider, state: PersonState, refused: bool = False) -> Option:
+    """``refused``: a closed doctor this step cannot choose, and says so."""
     p = r.provider
+    closed_key = "doctors.opt.closed_refused" if refused else "doctors.opt.closed"
     return Option(p.provider_number, Msg("doctors.opt.provider", {
         "practice": p.practice_name, "number": p.provider_number,
-        "state_key": "doctors.opt.open" if p.open else "doctors.opt.closed",
+        "state_key": "doctors.opt.open" if p.open else closed_key,
         "km": km_text(r.km), "limit": _limit_text(state),
         "limit_key": "doctors.opt.within" if r.within_limit else "doctors.opt.beyond"}))
 
@@ -133,7 +140,7 @@ def options(draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> list[Option]:
     who = rule.who(draft, ctx)
     if who is None:
         return []
-    return [option_for(r, who) for r in offered(draft, ctx, rule)]
+    return [option_for(r, who, refused=rule.closed == "refuse") for r in offered(draft, ctx, rule)]
 
 
 def nearest_default(draft: Draft, ctx: WizardContext, rule: ChoiceRule) -> str:

@@ -141,8 +141,9 @@ def _to_validate(draft: Draft, ctx: WizardContext) -> list[FieldError]:
 
 
 def _from_due_default(draft: Draft, ctx: WizardContext) -> str:
-    t = ctx.task
-    base = t.received if t else ctx.today
+    """The day after the event (the task's CPR event, else the day the task came); today when
+    that day has passed (a follow-up is never due in the past)."""
+    base = event_date(ctx) or ctx.today
     return iso(max(base + timedelta(days=1), ctx.today))
 
 

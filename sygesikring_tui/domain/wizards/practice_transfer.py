@@ -115,7 +115,8 @@ PRACTICE_TRANSFER = Wizard(
         Step("doctor", "wizard.practice_transfer.step.doctor",
              (provider_field(TRANSFER_RULES[-1], _transfer_provider_default),
               Field("effective", "date", "wizard.practice_transfer.field.effective",
-                    default=_transfer_effective_default, hint="wizard.hint.date")),
+                    default=_transfer_effective_default, hint="wizard.hint.date",
+                    locked=lambda draft, ctx: transfer_date(ctx) is not None)),  # the PLO date, fixed
              validate=_transfer_validate, evidence=_transfer_evidence),
         force_step(TRANSFER_RULES),
         Step("note", "wizard.events.step.note", (note_field(),), evidence=_transfer_note_evidence),

@@ -206,8 +206,10 @@ def plan(draft: Draft, states: Mapping[str, PersonState], ctx: WizardContext) ->
     return ops
 
 
-def _today(draft: Draft, ctx: WizardContext) -> str:
-    return ctx.today.isoformat()
+def _effective_default(draft: Draft, ctx: WizardContext) -> str:
+    """The renumbering date from CPR (group 8 and the move of the doctor run from then), else today."""
+    ch = _change(draft, ctx) or next(iter(changes_to(ctx.state)[-1:]), None)
+    return (ch.changed_on if ch is not None else ctx.today).isoformat()
 
 
 def _changed_default(draft: Draft, ctx: WizardContext) -> str:
@@ -225,7 +227,8 @@ WIZARD = Wizard(
              validate=_history_validate, evidence=_history_evidence),
         Step("old", "wizard.renumbering.step.old",
              (Field("old_cpr", "cpr", "wizard.renumbering.field.old_cpr", default=_old_default),
-              Field("effective", "date", "wizard.field.effective", default=_today, hint="wizard.hint.date")),
+              Field("effective", "date", "wizard.field.effective", default=_effective_default,
+                    hint="wizard.hint.date")),
              validate=_old_validate, evidence=_old_evidence, applies=_changed),
         Step("new", "wizard.renumbering.step.new",
              (Field("assign_doctor", "confirm", "wizard.renumbering.field.assign_doctor", default=_assign_default,
