@@ -124,7 +124,7 @@ async def test_guardian_choice_from_inbox_note_names_the_guardian(training_store
     st, guardian = _store_states(training_store, cpr, guardian_cpr)
     assert guardian.person.name in st.notes[-1].text and guardian_cpr[:6] in st.notes[-1].text
     assert st.task(task_id).closed_reason == guardian_choice.CLOSE_GUARD
-    assert st.history[-1].action == "task_close"
+    assert [h.action for h in st.history if h.action != "case_time"][-1] == "task_close"  # (the wizard time follows)
 
 
 async def test_cohabitant_doctor_from_the_person_screen_wizard_list(training_store: Path) -> None:
