@@ -115,3 +115,16 @@ async def test_the_wizard_screen_records_a_session_each_time_its_draft_is_shown(
     with open_store(training_store, create=False) as s:
         rows = wizard_time.sessions(s.conn, case_id)
     assert len(rows) == 2 and all(end is not None for _start, end in rows)
+
+
+def test_a_median_of_half_a_day_is_written_with_the_languages_decimal_mark() -> None:
+    from screens.report import _decimal
+    from sygesikring_tui import i18n
+
+    i18n.set_language("da")
+    try:
+        assert (_decimal(0.5), _decimal(2.0)) == ("0,5", "2")
+        i18n.set_language("en")
+        assert _decimal(0.5) == "0.5"
+    finally:
+        i18n.set_language("da")
