@@ -89,9 +89,11 @@ def test_after_renumbering_only_the_new_number_holds_the_doctor(tmp_path: Path) 
         old, new = store.load_person(old_cpr), store.load_person(case.cpr)
     finally:
         store.close()
-    for day in days(RULE_DAY - timedelta(7), RULE_DAY + timedelta(30)):
+    on = date.fromisoformat(draft["effective"])  # the renumbering date from CPR (the wizard's default)
+    assert on == next(ch.changed_on for ch in new.cpr_changes if ch.old_cpr == old_cpr)
+    for day in days(on - timedelta(7), on + timedelta(30)):
         o, n = old.current_doctor(day), new.current_doctor(day)
-        if day < RULE_DAY:
+        if day < on:
             assert (o.provider_number if o else None, n) == (CLOSED.provider_number, None), day
         else:
             assert (o, n.provider_number) == (None, CLOSED.provider_number), day
