@@ -13,13 +13,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalogue import Catalogue
 from .domain.model import Case, PersonState, Task
 from .domain.operations import PlannedOp
-from .domain.wizards import Wizard, WizardContext
 from .store import Store
+
+if TYPE_CHECKING:  # the wizards (every module of them) are imported when a case is opened, not at start
+    from .domain.wizards import Wizard, WizardContext
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +133,8 @@ class DeskSession:
         except Exception:  # noqa: BLE001 - the fee is shown, a missing table must not stop the wizard
             log.exception("card fee table unavailable")
             fee = 0
+        from .domain.wizards import WizardContext
+
         return WizardContext(self.today, case.cpr, case.task_id, states, self.store.providers(), fee)
 
     # -- commit --------------------------------------------------------------------------------

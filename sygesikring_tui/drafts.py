@@ -10,12 +10,14 @@ stuck. Core module: no Textual.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .domain.model import Case, PersonState, TaskStatus
 from .domain.operations import Violation
-from .domain.wizards import WIZARDS, Wizard, WizardContext, dry_run
 from .store.db import Store
+
+if TYPE_CHECKING:  # the wizard modules load when a draft is judged, not when the inbox lists drafts
+    from .domain.wizards import Wizard, WizardContext
 
 DRAFT_WIZARD_KEY = "_wizard"  # the wizard key, kept in the draft next to the field values
 
@@ -33,6 +35,8 @@ def drafts_for(store: Store, cpr: str) -> list[Case]:
 
 
 def wizard_of(case: Case) -> Wizard | None:
+    from .domain.wizards import WIZARDS
+
     key = case.draft.get(DRAFT_WIZARD_KEY)
     if key in WIZARDS:
         return WIZARDS[key]
@@ -50,6 +54,8 @@ def context_for(store: Store, wizard: Wizard, cpr: str, task_id: str | None, tod
         o = store.load_person(other)
         if o is not None:
             states[o.cpr] = o
+    from .domain.wizards import WizardContext
+
     return WizardContext(today, cpr, task_id, states, store.providers(), card_fee)
 
 
@@ -79,6 +85,8 @@ def draft_problems(store: Store, case: Case, today: date, card_fee: int = 0) -> 
             planned = wizard.plan(draft, ctx.states, ctx)
         except Exception:  # noqa: BLE001 - a draft its plan cannot read any more
             return [Violation("draft.unreadable")]
+        from .domain.wizards import dry_run
+
         _end, violations = dry_run(planned, ctx.states, ctx.rule_context())
         out.extend(v for _p, vs in violations for v in vs)
     return _unique(out)

@@ -53,3 +53,28 @@ def test_the_check_sees_the_sync_package_when_it_is_imported():
             "or m.startswith(('httpx.', 'sygesikring_tui.sync')))}))")
     out = _run(code)
     assert "httpx" in out["loaded"] and "sygesikring_tui.sync" in out["loaded"]
+
+
+_FIRST_PAINT = """
+import asyncio, json, sys
+from datetime import date
+from sygesikring_tui import cli
+cli._bring_suggestions_up_to_date(sys.argv[1])
+from screens.app import make_app
+
+async def main():
+    app = make_app(sys.argv[1], today=date(2026, 11, 25))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = type(app.screen).__name__
+    return screen
+
+screen = asyncio.run(main())
+print(json.dumps({"screen": screen, "wizards": "sygesikring_tui.domain.wizards" in sys.modules}))
+"""
+
+
+def test_the_inbox_paints_before_any_wizard_module_is_imported(training_store):
+    # every wizard module is read when a case is opened (or a person shown), not before the inbox
+    out = _run(_FIRST_PAINT, str(training_store))
+    assert out == {"screen": "InboxScreen", "wizards": False}
