@@ -434,11 +434,11 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if strip is None:
             style = self.get_component_rich_style("inbox--header")
             cells = []
+            by_received = self.query_.sort == "received"  # then the first column shows that date
+            sorted_col = "due" if by_received else self.query_.sort
             for col, w in zip(COLUMNS, layout(width)):
-                label = t(col.label)
-                if col.key == "due" and self.query_.sort == "received":
-                    label = t("inbox.col.received")  # the first column shows what is sorted by
-                if col.key == self.query_.sort or (col.key == "due" and self.query_.sort == "received"):
+                label = t("inbox.col.received" if by_received and col.key == "due" else col.label)
+                if col.key == sorted_col:
                     label += " ▼" if self.query_.descending else " ▲"
                 cells.append(fit(label, w))
             strip = Strip([Segment(fit(" ".join(cells), width), style)], width)
