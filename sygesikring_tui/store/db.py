@@ -340,20 +340,26 @@ PERSON_UPSERT = (
     "ON CONFLICT(cpr) DO UPDATE SET name=excluded.name, municipality_code=excluded.municipality_code, "
     "version=excluded.version, doc=excluded.doc"
 )
-TASK_UPSERT = (
-    "INSERT INTO tasks(id, cpr, name, search, event_code, event_id, received, due, status, assignee, "
-    "closed_reason, workaround_id, claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT(id) DO UPDATE SET name=excluded.name, search=excluded.search, status=excluded.status, "
-    "assignee=excluded.assignee, closed_reason=excluded.closed_reason, due=excluded.due, "
-    "workaround_id=excluded.workaround_id, claimed_at=excluded.claimed_at"
-)
+TASK_COLUMNS = ("id", "cpr", "name", "search", "event_code", "event_id", "received", "due", "status", "assignee",
+                "closed_reason", "workaround_id", "claimed_at")
+_TASK_UPDATED = ("name", "search", "status", "assignee", "closed_reason", "due", "workaround_id", "claimed_at")
+
+
+def task_upsert(columns: Sequence[str]) -> str:
+    """The task upsert with its values in ``columns`` order (a task row's, or a pulled one's)."""
+    return (f"INSERT INTO tasks({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            "ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{c}=excluded.{c}" for c in _TASK_UPDATED))
+
+
+TASK_UPSERT = task_upsert(TASK_COLUMNS)
 
 
 def write_person_rows(conn: sqlite3.Connection, persons: Iterable[tuple[Any, ...]],
-                      tasks: Iterable[tuple[Any, ...]]) -> None:
-    """Insert or update person rows (:func:`person_row`) and task rows (:func:`task_row`)."""
+                      tasks: Iterable[tuple[Any, ...]], task_columns: Sequence[str] = TASK_COLUMNS) -> None:
+    """Insert or update person rows (:func:`person_row`) and task rows (:func:`task_row`, or
+    rows in another ``task_columns`` order: a pulled page's)."""
     conn.executemany(PERSON_UPSERT, persons)
-    conn.executemany(TASK_UPSERT, tasks)
+    conn.executemany(TASK_UPSERT if task_columns is TASK_COLUMNS else task_upsert(task_columns), tasks)
 
 
 def person_row(state: PersonState, doc: str | None = None) -> tuple[Any, ...]:
@@ -362,13 +368,6 @@ def person_row(state: PersonState, doc: str | None = None) -> tuple[Any, ...]:
     p = state.person
     return (p.cpr, p.name, p.address.municipality_code, state.version,
             doc if doc is not None else dumps(replace(state, tasks=())))
-
-
-def task_row_of_json(t: dict[str, Any], name: str) -> tuple[Any, ...]:
-    """:func:`task_row` of a task in its JSON form (a pulled task, not decoded)."""
-    return (t["id"], t["cpr"], name, f"{t['cpr']} {name.lower()}", t["event_code"], t.get("event_id"),
-            t["received"], t["due"], t.get("status", "open"), t.get("assignee"), t.get("closed_reason"),
-            t.get("workaround_id"), t.get("claimed_at"))
 
 
 def task_row(t: Task, name: str) -> tuple[Any, ...]:

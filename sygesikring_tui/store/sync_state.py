@@ -28,10 +28,13 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.model import PersonState, Provider, dumps, from_json, to_json
-from .db import Store, _now, task_row_of_json, write_person_rows
+from .db import Store, _now, write_person_rows
+
+if TYPE_CHECKING:
+    from .pulled import Page, PulledPerson, PulledRemoval
 
 CURSOR = "cursor"
 TOKEN_READABLE = "token_readable"  # "1" when the launch found the token file readable by others
@@ -105,43 +108,43 @@ def status(store: Store, now: datetime | None = None) -> SyncStatus:
 
 
 # -- installing server states -------------------------------------------------------------
-# A pulled person arrives as a record: {"kind": "person", "cpr", "version", "municipality",
-# "name", "doc": <the state without tasks, as JSON text: stored as is>, "tasks": [...]}; a
-# person who left the desk's municipality as {"kind": "removal", "cpr", "version"}. A whole
-# state in the domain codec (an answer's "state", an old held row) is turned into a record.
+# A pulled person arrives as a record (store/pulled.py): kind "person" with cpr, version,
+# municipality, name, doc (the state without tasks, as JSON text: stored as is) and tasks; a
+# person who left the desk's municipality as kind "removal" with cpr and version. A whole
+# state in the domain codec (an answer's "state") is turned into a record.
 
 
-def doc_record(doc: dict[str, Any]) -> dict[str, Any]:
+def doc_record(doc: dict[str, Any]) -> PulledPerson:
     """A whole person state (domain codec JSON) as a pulled-person record."""
+    from .pulled import record_of
+
     d = dict(doc)
     tasks = d.get("tasks") or []
     d["tasks"] = []
     p = d["person"]
-    return {"kind": "person", "cpr": p["cpr"], "version": int(d.get("version", 0)),
-            "municipality": int(p["address"]["municipality_code"]), "name": p["name"],
-            "doc": dumps(d), "tasks": tasks}
+    return record_of({"kind": "person", "cpr": p["cpr"], "version": int(d.get("version", 0)),
+                      "municipality": int(p["address"]["municipality_code"]), "name": p["name"],
+                      "doc": dumps(d), "tasks": tasks})
 
 
-def _as_record(item: dict[str, Any]) -> dict[str, Any]:
-    return item if "kind" in item else doc_record(item)
+def _as_record(item: dict[str, Any]) -> PulledPerson | PulledRemoval:
+    from .pulled import record_of
+
+    return record_of(item) if "kind" in item else doc_record(item)
 
 
-def _write_records(store: Store, recs: Sequence[dict[str, Any]], known: set[str]) -> None:
+def _write_records(store: Store, recs: Sequence[PulledPerson], known: set[str]) -> None:
     """Write pulled persons: the same rows as :meth:`Store.save_person` (the test
     ``test_fast_state_writer_stores_what_save_person_stores`` holds them to it), without
     decoding the state. ``known``: persons the store had before (their tasks may carry an
     old name)."""
-    prow, trow, names = [], [], []
-    for r in recs:
-        name = r["name"]
-        cpr = r["cpr"]
-        prow.append((cpr, name, int(r["municipality"]), int(r["version"]), r["doc"]))
-        low = name.lower()
-        trow.extend(task_row_of_json(t, name) for t in r["tasks"])
-        if cpr in known:
-            # Python's lower(), as in store.db.task_row: SQLite's lower() leaves Æ, Ø and Å.
-            names.append((name, f"{cpr} {low}", cpr, name))
-    write_person_rows(store.conn, prow, trow)
+    from .pulled import PULLED_TASK_COLUMNS
+
+    prow = [(r.cpr, r.name, r.municipality, r.version, r.doc) for r in recs]
+    trow = [row for r in recs for row in r.task_rows()]
+    write_person_rows(store.conn, prow, trow, PULLED_TASK_COLUMNS)
+    # Python's lower(), as in store.db.task_row: SQLite's lower() leaves Æ, Ø and Å.
+    names = [(r.name, f"{r.cpr} {r.name.lower()}", r.cpr, r.name) for r in recs if r.cpr in known]
     if names:
         store.conn.executemany("UPDATE tasks SET name = ?, search = ? WHERE cpr = ? AND name != ?", names)
 
@@ -149,7 +152,7 @@ def _write_records(store: Store, recs: Sequence[dict[str, Any]], known: set[str]
 def _write_docs(store: Store, docs: Sequence[dict[str, Any]]) -> None:
     """Write whole person states given as codec JSON (see :func:`_write_records`)."""
     recs = [doc_record(d) for d in docs]
-    _write_records(store, recs, set(_local_versions(store, [r["cpr"] for r in recs])))
+    _write_records(store, recs, set(_local_versions(store, [r.cpr for r in recs])))
 
 
 def _remove(store: Store, cprs: Sequence[str]) -> None:
@@ -175,34 +178,37 @@ def _local_versions(store: Store, cprs: Sequence[str]) -> dict[str, int]:
     return out
 
 
-def install_states(store: Store, docs: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Lay pulled persons into the store (call inside a transaction): records (see above)
-    or whole states in the domain codec.
+def install_states(store: Store, docs: Sequence[Any]) -> dict[str, int]:
+    """Lay pulled persons into the store (call inside a transaction): records (a page's,
+    see store/pulled.py, or as JSON values) or whole states in the domain codec.
 
     A person with pending operations gets the record held; an older version than the local
     one (with no pending operation) is ignored; a removal deletes the person and its tasks.
     Returns counts: installed, removed, held, stale.
     """
-    latest: dict[str, dict[str, Any]] = {}
+    from .pulled import PulledPerson, PulledRemoval, held_text
+
+    latest: dict[str, PulledPerson | PulledRemoval] = {}
     for item in docs:
-        r = _as_record(item)
-        cpr = r["cpr"]
-        if cpr not in latest or int(r["version"]) >= int(latest[cpr]["version"]):
-            latest[cpr] = r
+        r = item if type(item) is PulledPerson or type(item) is PulledRemoval else _as_record(item)
+        old = latest.get(r.cpr)
+        if old is None or r.version >= old.version:
+            latest[r.cpr] = r
     pending = _pending_cprs(store, latest)
     local = _local_versions(store, [c for c in latest if c not in pending])
-    now, gone, held, stale = [], [], 0, 0
+    now: list[PulledPerson] = []
+    gone, held, stale = [], 0, 0
     for cpr, r in latest.items():
-        v = int(r["version"])
+        v = r.version
         if cpr in pending:
             store.conn.execute(
                 "INSERT INTO sync_held(cpr, version, doc) VALUES (?, ?, ?) ON CONFLICT(cpr) DO UPDATE SET "
                 "version = excluded.version, doc = excluded.doc WHERE excluded.version >= sync_held.version",
-                (cpr, v, json.dumps(r, ensure_ascii=False)))
+                (cpr, v, held_text(r)))
             held += 1
         elif cpr in local and v < local[cpr]:
             stale += 1
-        elif r["kind"] == "removal":
+        elif type(r) is not PulledPerson:
             if cpr in local:
                 gone.append(cpr)
             else:
@@ -216,6 +222,20 @@ def install_states(store: Store, docs: Sequence[dict[str, Any]]) -> dict[str, in
     return {"installed": len(now), "removed": len(gone), "held": held, "stale": stale}
 
 
+def install_page(store: Store, page: Page) -> int:
+    """Lay a pulled page into the store with its cursor (call inside a transaction): its
+    providers, its persons (:func:`install_states`), then the held records now free.
+    Returns the number of persons in the page."""
+    from .pulled import PulledPerson, PulledProvider
+
+    persons = [c for c in page.changes if type(c) is not PulledProvider]
+    install_providers(store, [c.doc for c in page.changes if type(c) is PulledProvider])
+    install_states(store, persons)
+    release_held(store)
+    put(store, CURSOR, str(page.cursor))
+    return sum(1 for c in persons if type(c) is PulledPerson)
+
+
 def release_held(store: Store) -> int:
     """Install held records of persons that have no pending operation left (in a transaction)."""
     rows = store.conn.execute("SELECT cpr, doc FROM sync_held").fetchall()
@@ -225,8 +245,10 @@ def release_held(store: Store) -> int:
     free = [(c, d) for c, d in rows if c not in pending]
     if not free:
         return 0
+    from .pulled import from_held
+
     store.conn.executemany("DELETE FROM sync_held WHERE cpr = ?", [(c,) for c, _ in free])
-    counts = install_states(store, [json.loads(d) for _, d in free])
+    counts = install_states(store, [from_held(d) for _, d in free])
     return counts["installed"] + counts["removed"]
 
 

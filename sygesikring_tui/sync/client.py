@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from ..store.pulled import Page
 
 
 class SyncError(Exception):
@@ -40,6 +43,14 @@ class SyncClient:
         self.close()
 
     def _call(self, method: str, url: str, **kw: Any) -> Any:
+        r = self._request(method, url, **kw)
+        try:
+            return r.json()
+        except ValueError as exc:
+            raise SyncError("server", "answer is not JSON", r.status_code) from exc
+
+    def _request(self, method: str, url: str, **kw: Any) -> httpx.Response:
+        """The answer of a request that succeeded; every failure as a :class:`SyncError`."""
         try:
             if self.session:
                 kw["headers"] = {**kw.get("headers", {}), "X-Caseworker-Session": self.session}
@@ -55,10 +66,7 @@ class SyncClient:
             raise SyncError("training" if "training" in d else "auth", d, r.status_code)
         if r.status_code >= 400:
             raise SyncError("protocol", _detail(r), r.status_code)
-        try:
-            return r.json()
-        except ValueError as exc:
-            raise SyncError("server", "answer is not JSON", r.status_code) from exc
+        return r
 
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/health")
@@ -74,6 +82,18 @@ class SyncClient:
             return self._call("GET", "/v1/changes", params={"cursor": cursor, "limit": limit})
         return self._call("GET", "/v1/changes", params={"cursor": cursor, "limit": limit, "wait": wait},
                           timeout=self._http.timeout.read + wait if self._http.timeout.read else None)
+
+    def changes(self, cursor: int, limit: int = 1000) -> Page:
+        """A page of changes after ``cursor``, decoded and checked as it is read
+        (store/pulled.py). A page that is not what the API promises is refused whole:
+        ``SyncError("server")`` naming the fault."""
+        from ..store.pulled import decode_page
+
+        r = self._request("GET", "/v1/changes", params={"cursor": cursor, "limit": limit})
+        try:
+            return decode_page(r.content)
+        except ValueError as exc:  # msgspec's DecodeError and ValidationError
+            raise SyncError("server", f"not a page of changes: {exc}", r.status_code) from exc
 
     def sign_in(self, initials: str, secret: str) -> dict[str, Any]:
         """``{session, initials, name, team_lead, expires}``; a wrong secret is SyncError("auth")."""

@@ -163,29 +163,23 @@ def pull(store: Store, client: SyncClient, page: int = PULL_PAGE, report: SyncRe
     """Page through the server's changes after the stored cursor.
 
     Each page and its cursor are written in one transaction. The next page is fetched in a
-    helper thread while this one is written (the server's work, the transfer and the JSON
-    decoding overlap the desk's SQLite writes); the fetch never touches the store.
+    helper thread while this one is written (the server's work, the transfer and the
+    decoding overlap the desk's SQLite writes); the fetch never touches the store. A page is
+    decoded straight into typed records, checked as they are read (store/pulled.py): a page
+    that is not what the API promises is refused whole (``SyncError("server")``), the pages
+    before it stay written.
     """
     report = report or SyncReport()
     cur = sync_state.cursor(store)
     with ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as pool:
-        nxt = pool.submit(client.pull, cur, page)
+        nxt = pool.submit(client.changes, cur, page)
         while True:
             r = nxt.result()
-            more = bool(r.get("more"))
-            if more:
-                nxt = pool.submit(client.pull, int(r["cursor"]), page)
-            changes = r.get("changes", [])
+            if r.more:
+                nxt = pool.submit(client.changes, r.cursor, page)
             with store.transaction():
-                persons = [c for c in changes if c["kind"] in ("person", "removal")]
-                provs = [c["doc"] for c in changes if c["kind"] == "provider"]
-                sync_state.install_providers(store, provs)
-                sync_state.install_states(store, persons)
-                sync_state.release_held(store)
-                cur = int(r["cursor"])
-                sync_state.put(store, sync_state.CURSOR, str(cur))
-            report.pulled += sum(1 for c in persons if c["kind"] == "person")
-            if not more:
+                report.pulled += sync_state.install_page(store, r)
+            if not r.more:
                 return report
 
 
