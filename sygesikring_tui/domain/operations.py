@@ -30,6 +30,7 @@ from .model import (
     Provider,
     Task,
     TaskStatus,
+    evolve,
 )
 
 def _nobody(_cpr: str) -> PersonState | None:
@@ -353,11 +354,12 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
     p = op.payload
     at = str(p.get("at", ""))
     s = state
+    new: dict[str, Any] = {}  # the fields this operation changes
     detail = op.kind
     if op.kind == "group_switch":
         eff = _date(p, "effective")
         reg = GroupRegistration(op.op_id, int(p["group"]), eff, None, str(p.get("reason", "")))
-        s = replace(s, groups=_end_current_group(s.groups, eff) + (reg,))
+        new["groups"] = _end_current_group(s.groups, eff) + (reg,)
         detail = f"{p['group']}@{eff.isoformat()}"
     elif op.kind == "doctor_choice":
         eff = _date(p, "effective")
@@ -370,50 +372,50 @@ def apply(state: PersonState, op: Operation, ctx: RuleContext) -> PersonState:
                         for d in s.doctors)
         choice = DoctorChoice(op.op_id, p["provider_number"], name, p["reason"], eff, None, status,
                               bool(p.get("forced")), p.get("force_rule"), _fee(p), _opt_date(p, "provisional_until"))
-        s = replace(s, doctors=doctors + (choice,))
+        new["doctors"] = doctors + (choice,)
         detail = f"{p['provider_number']}@{eff.isoformat()}"
     elif op.kind == "doctor_choice_end":
         end = _date(p, "end")
-        s = replace(s, doctors=tuple(replace(d, end=end) if d.id == p["choice_id"] else d for d in s.doctors))
+        new["doctors"] = tuple(replace(d, end=end) if d.id == p["choice_id"] else d for d in s.doctors)
         detail = p["choice_id"]
     elif op.kind == "remove_future":
         s = _remove_future(s, _date(p, "as_of"))
     elif op.kind == "card_order":
         card = HealthCard(op.op_id, CardStatus.ORDERED, _date(p, "ordered_on"), _fee(p), str(p.get("reason", "")))
-        s = replace(s, cards=s.cards + (card,))
+        new["cards"] = s.cards + (card,)
     elif op.kind == "card_cancel":
-        s = replace(s, cards=tuple(
+        new["cards"] = tuple(
             replace(c, status=CardStatus.CANCELLED) if c.id == p["card_id"] else c for c in s.cards
-        ))
+        )
     elif op.kind == "note_add":
         note = Note(op.op_id, at, str(p.get("author", "")), p["text"], op.case_id)
-        s = replace(s, notes=s.notes + (note,))
+        new["notes"] = s.notes + (note,)
     elif op.kind == "task_close":
-        s = replace(s, tasks=tuple(
+        new["tasks"] = tuple(
             replace(t, status=TaskStatus.CLOSED, closed_reason=p["reason"]) if t.id == p["task_id"] else t
             for t in s.tasks
-        ))
+        )
         detail = p["task_id"]
     elif op.kind in ("task_claim", "task_release"):
         who = p.get("claimant") if op.kind == "task_claim" else None
-        s = replace(s, tasks=tuple(
+        new["tasks"] = tuple(
             replace(t, assignee=who, claimed_at=at if who else None) if t.id == p["task_id"] else t
             for t in s.tasks
-        ))
+        )
         detail = f"{p['task_id']}:{who or '-'}"
     elif op.kind == "case_time":
         detail = case_time_detail(p["workaround_id"], p["seconds"], p["sessions"])
     elif op.kind == "followup_add":
         due = _opt_date(p, "due")
-        s = replace(s, followups=s.followups + (FollowUp(op.op_id, at, p["text"], due, None, op.case_id),))
+        new["followups"] = s.followups + (FollowUp(op.op_id, at, p["text"], due, None, op.case_id),)
     elif op.kind == "followup_done":
-        s = replace(s, followups=tuple(
+        new["followups"] = tuple(
             replace(f, done=str(p.get("done", at)), done_by=str(p.get("author", "")) or None)
             if f.id == p["followup_id"] else f for f in s.followups
-        ))
-    s = replace(s, version=s.version + 1,
-                history=s.history + (HistoryEntry(at, op.kind, detail, op.case_id),))
-    return s
+        )
+    # one copy for the whole change (dataclasses.replace costs ~14 us on a PersonState)
+    return evolve(s, **new, version=s.version + 1,
+                  history=s.history + (HistoryEntry(at, op.kind, detail, op.case_id),))
 
 
 def case_time_detail(workaround_id: str, seconds: int, sessions: int) -> str:
