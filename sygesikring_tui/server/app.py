@@ -46,9 +46,12 @@ class _Checked(BaseModel):
     def _storable(self) -> Any:
         # An operation's payload is judged per operation by the sync service (a rejected
         # answer, the rest of the batch goes on); everything else here, for the whole request.
-        why = json_problem({k: v for k, v in self if k != "payload"})
-        if why:
-            raise ValueError(why)
+        for k, v in self.__dict__.items():
+            if k == "payload" or v is None or type(v) in (int, bool) or (type(v) is str and v.isascii()):
+                continue  # (plain ASCII text and numbers are always storable: 500 ops a push)
+            why = json_problem(v, 1)
+            if why:
+                raise ValueError(why)
         return self
 
 

@@ -40,7 +40,7 @@ def encode_person(state: model.PersonState, base: Encoded | None = None) -> Enco
 
 def core_text(enc: Encoded) -> str:
     """The state without tasks: the text the desk stores in ``persons.doc``."""
-    return dumps(dataclasses.replace(enc.state, tasks=()))
+    return dumps(model.evolve(enc.state, tasks=()))
 
 
 def tasks_text(enc: Encoded) -> str:

@@ -73,10 +73,45 @@ class Desk:
     revoked: str | None = None
 
 
+def _c_encoder(sort_keys: bool, allow_nan: bool) -> Any:
+    """``json.JSONEncoder(sort_keys=sort_keys, allow_nan=allow_nan, ensure_ascii=False,
+    separators=(",", ":")).encode`` without making the C encoder again on every call (its
+    ``encode`` does, a third of its cost on an operation). The same text for any value
+    without cycles (JSON decoded from a request never has one)."""
+    from json import encoder
+
+    enc = json.JSONEncoder(sort_keys=sort_keys, ensure_ascii=False, separators=(",", ":"), allow_nan=allow_nan,
+                           check_circular=False)
+    if encoder.c_make_encoder is None:
+        return enc.encode
+    once = encoder.c_make_encoder(None, enc.default, encoder.encode_basestring, None, ":", ",", sort_keys, False,
+                                  allow_nan)
+    return lambda value: "".join(once(value, 0))
+
+
+_strict_text = _c_encoder(sort_keys=False, allow_nan=False)
+_hash_text = _c_encoder(sort_keys=True, allow_nan=True)
+
+
 def json_problem(value: Any, depth: int = 0) -> str | None:
     """Why a decoded JSON value cannot be stored and sent on (None: it can): a lone
     surrogate (not Unicode, so no UTF-8 for the database), a non-finite number (not JSON),
-    nesting deeper than MAX_JSON_DEPTH."""
+    nesting deeper than MAX_JSON_DEPTH.
+
+    The common case is answered by the C encoder (~3 us instead of ~10 us a payload): a value
+    it encodes with finite numbers into text that is valid UTF-8 and holds no more brackets
+    than the depth allowed is fine; anything else is judged field by field."""
+    try:
+        text = _strict_text(value)
+        text.encode("utf-8")
+    except (ValueError, TypeError, RecursionError):  # (UnicodeEncodeError is a ValueError)
+        return _json_problem(value, depth)
+    if depth + text.count("{") + text.count("[") <= MAX_JSON_DEPTH:  # (brackets in text only overcount)
+        return None
+    return _json_problem(value, depth)
+
+
+def _json_problem(value: Any, depth: int = 0) -> str | None:
     if depth > MAX_JSON_DEPTH:
         return f"nested deeper than {MAX_JSON_DEPTH} levels"
     if isinstance(value, str):
@@ -91,18 +126,17 @@ def json_problem(value: Any, depth: int = 0) -> str | None:
         return None if math.isfinite(value) else "a number that is not finite"
     if isinstance(value, dict):
         for k, v in value.items():
-            why = json_problem(k, depth + 1) or json_problem(v, depth + 1)
+            why = _json_problem(k, depth + 1) or _json_problem(v, depth + 1)
             if why:
                 return why
         return None
     if isinstance(value, (list, tuple)):
         for v in value:
-            why = json_problem(v, depth + 1)
+            why = _json_problem(v, depth + 1)
             if why:
                 return why
         return None
     return None  # dates and the like: made by the validation itself
-
 
 
 def body_hash(op: dict[str, Any]) -> str:
@@ -112,10 +146,7 @@ def body_hash(op: dict[str, Any]) -> str:
     # without building an encoder per operation; stored hashes must never change.
     # (surrogatepass: a hostile body with an unpaired surrogate still gets a hash; the rules
     # then reject it instead of the server failing)
-    return hashlib.sha256(_HASH_ENC.encode(body).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-_HASH_ENC = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(_hash_text(body).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class SyncService:
