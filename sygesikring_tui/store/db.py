@@ -308,11 +308,13 @@ class Store:
         return done[:len(done) - added]
 
     # -- outbox -------------------------------------------------------------------------
-    def outbox(self, status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    def outbox(self, status: str | None = None, limit: int | None = None, after: int = 0) -> list[dict[str, Any]]:
+        """Outbox rows in order (``after``: those whose ``seq`` is greater)."""
         sql = "SELECT seq, op_id, case_id, cpr, kind, payload, base_version, status, created, result FROM outbox"
-        args: list[Any] = []
+        args: list[Any] = [after]
+        sql += " WHERE seq > ?"
         if status:
-            sql += " WHERE status = ?"
+            sql += " AND status = ?"
             args.append(status)
         sql += " ORDER BY seq"
         if limit:

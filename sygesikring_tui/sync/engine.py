@@ -12,13 +12,13 @@ transaction, so a crash mid-pull resumes where it stopped.
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..store import Store, open_store
 from ..store import session, sync_state
@@ -26,10 +26,15 @@ from ..domain.cpr import mask
 from ..logs import mask_text
 from .client import SyncClient, SyncError
 
+if TYPE_CHECKING:
+    from ..store.pulled import Page
+
 log = logging.getLogger(__name__)
 
 PUSH_BATCH = 500
 PULL_PAGE = 5000
+FIRST_PULL_PAGE = 1000  # the first page of a pull: small, so the desk starts writing at once
+PULL_AHEAD = 1  # pages fetched and waiting to be written (a page of 5000 persons: ~6 MB of JSON)
 SERVER_ERROR_LIMIT = 3  # the same 5xx this many times in a row: the operation is held
 OFFLINE_PROBE_CAP = 2.0  # seconds: while offline, /health is probed at least this often
 NOTIFY_WAIT = 20.0  # seconds one long-poll for changes stays open
@@ -72,7 +77,7 @@ def push(store: Store, client: SyncClient, batch: int = PUSH_BATCH, report: Sync
         raise TrainingRefused()
     after = 0
     while True:
-        rows = [r for r in store.outbox("pending") if r["seq"] > after][:batch]
+        rows = store.outbox("pending", limit=batch, after=after)  # (not the whole queue each batch)
         if not rows:
             return report
         after = rows[-1]["seq"]
@@ -162,25 +167,53 @@ def _server_fault(store: Store, client: SyncClient, failed: list[tuple[dict[str,
 def pull(store: Store, client: SyncClient, page: int = PULL_PAGE, report: SyncReport | None = None) -> SyncReport:
     """Page through the server's changes after the stored cursor.
 
-    Each page and its cursor are written in one transaction. The next page is fetched in a
-    helper thread while this one is written (the server's work, the transfer and the
-    decoding overlap the desk's SQLite writes); the fetch never touches the store. A page is
+    Each page and its cursor are written in one transaction. A helper thread fetches the
+    pages one after another while they are written, up to :data:`PULL_AHEAD` pages ahead
+    (the server's work, the transfer and the decoding overlap the desk's SQLite writes, and
+    neither side waits for the other page by page); the fetch never touches the store. The
+    first page is small (:data:`FIRST_PULL_PAGE`), so the writing starts at once. A page is
     decoded straight into typed records, checked as they are read (store/pulled.py): a page
     that is not what the API promises is refused whole (``SyncError("server")``), the pages
     before it stay written.
     """
     report = report or SyncReport()
-    cur = sync_state.cursor(store)
-    with ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as pool:
-        nxt = pool.submit(client.changes, cur, page)
+    fetched: queue.Queue[Page | BaseException] = queue.Queue(maxsize=PULL_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: Page | BaseException) -> None:
+        while not stop.is_set():
+            try:
+                fetched.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def fetch(cursor: int) -> None:
+        size = min(page, FIRST_PULL_PAGE)
+        try:
+            while not stop.is_set():
+                r = client.changes(cursor, size)
+                hand_over(r)
+                if not r.more:
+                    return
+                cursor, size = r.cursor, page
+        except BaseException as exc:  # noqa: BLE001 - raised in the writing thread
+            hand_over(exc)
+
+    fetcher = threading.Thread(target=fetch, args=(sync_state.cursor(store),), name="sync-pull", daemon=True)
+    fetcher.start()
+    try:
         while True:
-            r = nxt.result()
-            if r.more:
-                nxt = pool.submit(client.changes, r.cursor, page)
+            r = fetched.get()
+            if isinstance(r, BaseException):
+                raise r
             with store.transaction():
                 report.pulled += sync_state.install_page(store, r)
             if not r.more:
                 return report
+    finally:
+        stop.set()
+        fetcher.join()
 
 
 def sync_once(store: Store, client: SyncClient, page: int = PULL_PAGE) -> SyncReport:
