@@ -58,4 +58,4 @@ _TASKS = tuple[model.Task, ...]
 def decode_person(core: str, tasks: str) -> Encoded:
     """A stored person (core and tasks texts) decoded and validated."""
     state = model.loads(model.PersonState, core)
-    return Encoded(dataclasses.replace(state, tasks=model.loads(_TASKS, tasks)))
+    return Encoded(model.evolve(state, tasks=model.loads(_TASKS, tasks)))
