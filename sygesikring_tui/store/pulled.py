@@ -82,7 +82,6 @@ class Page(msgspec.Struct):
 
 
 _PAGE = msgspec.json.Decoder(Page)
-_RECORD = msgspec.json.Decoder(Record)
 _ENC = msgspec.json.Encoder()
 
 
@@ -98,7 +97,3 @@ def record_of(item: dict[str, Any]) -> PulledPerson | PulledRemoval:
 
 def held_text(rec: PulledPerson | PulledRemoval) -> str:
     return _ENC.encode(rec).decode("utf-8")
-
-
-def from_held(text: str) -> PulledPerson | PulledRemoval:
-    return _RECORD.decode(text)

@@ -111,7 +111,7 @@ def status(store: Store, now: datetime | None = None) -> SyncStatus:
 # A pulled person arrives as a record (store/pulled.py): kind "person" with cpr, version,
 # municipality, name, doc (the state without tasks, as JSON text: stored as is) and tasks; a
 # person who left the desk's municipality as kind "removal" with cpr and version. A whole
-# state in the domain codec (an answer's "state") is turned into a record.
+# state in the domain codec (an answer's "state", an old held row) is turned into a record.
 
 
 def doc_record(doc: dict[str, Any]) -> PulledPerson:
@@ -245,10 +245,9 @@ def release_held(store: Store) -> int:
     free = [(c, d) for c, d in rows if c not in pending]
     if not free:
         return 0
-    from .pulled import from_held
-
     store.conn.executemany("DELETE FROM sync_held WHERE cpr = ?", [(c,) for c, _ in free])
-    counts = install_states(store, [from_held(d) for _, d in free])
+    # (a record, or a whole state as a desk before records held it)
+    counts = install_states(store, [json.loads(d) for _, d in free])
     return counts["installed"] + counts["removed"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from datetime import datetime, timedelta
@@ -272,3 +273,24 @@ def test_a_real_desk_run_logs_and_prints_no_full_cpr_number(sqlite_env: Env, tmp
     assert "/v1/persons/" in text and "-XXXX" in text  # the person read for a held error, masked
     for p in people:
         assert p.cpr not in text and f"{p.cpr[:6]}-{p.cpr[6:]}" not in text
+
+
+def test_held_rows_written_before_typed_records_are_still_installed(tmp_path):
+    """A desk upgraded while it held pulled states: a held whole state (the oldest form) and a
+    held record as JSON values with its page's seq are both installed once free."""
+    from dataclasses import replace
+
+    from sygesikring_tui.domain.model import dumps
+
+    whole, record = (make_person(random.Random(i), n_tasks=2) for i in (1, 2))
+    old_record = {"seq": 7, "kind": "person", "cpr": record.cpr, "version": record.version,
+                  "municipality": record.person.address.municipality_code, "name": record.person.name,
+                  "doc": dumps(replace(record, tasks=())), "tasks": to_json(record.tasks)}
+    desk = open_store(tmp_path / "desk.db")
+    with desk.transaction():
+        for st, doc in ((whole, to_json(whole)), (record, old_record)):
+            desk.conn.execute("INSERT INTO sync_held(cpr, version, doc) VALUES (?, ?, ?)",
+                              (st.cpr, st.version, json.dumps(doc, ensure_ascii=False)))
+        assert sync_state.release_held(desk) == 2
+    assert desk.load_person(whole.cpr) == whole
+    assert desk.load_person(record.cpr) == record
