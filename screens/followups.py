@@ -209,8 +209,9 @@ class FollowupsScreen(Guarded, Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        """Read the open follow-ups in a thread (every person's document: ~2 s at 140k
-        persons); the list says it is loading meanwhile and the keys keep working."""
+        """Read the open follow-ups in a thread (only the persons that have any, by an
+        index; still off the UI thread, as a store may be large or busy); the list says it is
+        loading meanwhile and the keys keep working."""
         self._loading = True
         self._read(str(self.sapp.store.path))
         self._show_items()

@@ -11,7 +11,7 @@ from screens.person import PersonScreen
 from screens.person_actions import PersonNoteDialog
 from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.store import open_store
-from sygesikring_tui.store.followups import open_followups, tick_problems
+from sygesikring_tui.store.followups import OPEN_FOLLOWUPS_SQL, open_followups, tick_problems
 from sygesikring_tui.store.quick import commit_quick
 from tests.conftest import TODAY
 from tests.desk_kit import SIZE, first_open_task, screen_text, settle
@@ -43,6 +43,22 @@ def test_open_followups_lists_every_persons_open_ones_due_first(training_store):
         found = open_followups(s.conn)
         assert [(f.cpr, f.text) for f in found] == [(a, "Ring til lægen"), (b, "Send brev"), (a, "Uden frist")]
         assert [f.is_due(TODAY) for f in found] == [True, False, False]
+
+
+def test_open_followups_reads_only_persons_that_have_some_through_the_partial_index(training_store):
+    with open_store(training_store) as s:
+        (a, _), (b, _) = s.conn.execute("SELECT cpr, 1 FROM persons ORDER BY cpr LIMIT 2").fetchall()
+    add_followups(training_store, a, ("Ring til lægen", "2026-11-20"))
+    add_followups(training_store, b, ("Send brev", None))
+    with open_store(training_store) as s:
+        plan = " ".join(str(r[3]) for r in s.conn.execute("EXPLAIN QUERY PLAN " + OPEN_FOLLOWUPS_SQL))
+        assert "USING INDEX persons_with_followups" in plan
+        # a person whose follow-ups list is empty is not in the index at all
+        n_indexed = s.conn.execute(
+            "SELECT count(*) FROM persons INDEXED BY persons_with_followups "
+            "WHERE instr(doc, '\"followups\":[{') > 0").fetchone()[0]
+        n_with = sum(1 for (doc,) in s.conn.execute("SELECT doc FROM persons") if '"followups":[{' in doc)
+        assert n_indexed == n_with >= 2
 
 
 def test_a_tick_date_must_be_a_date_not_after_today_and_needs_a_caseworker():
