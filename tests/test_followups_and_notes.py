@@ -14,8 +14,9 @@ from sygesikring_tui.store import open_store
 from sygesikring_tui.store.followups import OPEN_FOLLOWUPS_SQL, open_followups, tick_problems
 from sygesikring_tui.store.quick import commit_quick
 from tests.conftest import TODAY
-from tests.desk_kit import SIZE, first_open_task, screen_text, settle
-from tests.desk_kit import danish_and_own_home, index_at_once  # noqa: F401 - fixtures
+from tests.desk_kit import DESK_FIXTURES, SIZE, first_open_task, screen_text, settle
+
+pytestmark = DESK_FIXTURES
 
 
 def add_followups(path, cpr: str, *items: tuple[str, str | None]) -> None:

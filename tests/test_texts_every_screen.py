@@ -43,6 +43,9 @@ from sygesikring_tui.store import open_store
 from tests.conftest import TODAY
 from tests.test_ui_pilot import screen_text
 
+pytestmark = pytest.mark.usefixtures("danish", "index_at_once")
+
+
 SIZE = (80, 24)
 DUMP = os.environ.get("TEXT_CHECK_DUMP")  # a folder: every screen read is written there too
 
@@ -210,18 +213,6 @@ def test_a_date_parameter_is_written_the_danish_way_in_both_languages():
 
 
 # -- walking every screen ---------------------------------------------------------------------
-
-@pytest.fixture(autouse=True)
-def danish():
-    i18n.set_language("da")
-    yield
-    i18n.set_language("da")
-
-
-@pytest.fixture(autouse=True)
-def index_at_once(monkeypatch):
-    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
-
 
 class Reader:
     """Reads the screen in both languages and collects what is wrong, with where it was."""
