@@ -70,7 +70,7 @@ def test_a_tick_date_must_be_a_date_not_after_today_and_needs_a_caseworker():
                                                        "caseworker": "followup.error.caseworker"}
 
 
-async def test_the_followups_view_marks_due_ones_in_text_and_a_tick_removes_it(training_store):
+async def test_the_followups_view_marks_due_ones_in_text_and_a_tick_in_the_signed_in_name_removes_it(training_store):
     with open_store(training_store) as s:
         _tid, cpr = first_open_task(s)
     add_followups(training_store, cpr, ("Ring til lægen", "2026-11-20"), ("Send brev", "2026-12-20"))
@@ -92,15 +92,16 @@ async def test_the_followups_view_marks_due_ones_in_text_and_a_tick_removes_it(t
         assert date_field.value == "25-11-2026"
         assert app.screen.focused is date_field  # one follow-up: straight to its date
         date_field.value = ""
-        await pilot.press(*"24-11-2026", "tab")
-        who = app.screen.query_one("#tick-who")
-        who.value = ""
-        await pilot.press(*"Hanne", "ctrl+s")
+        await pilot.press(*"24-11-2026")
+        signed_in = app.author
+        assert signed_in and signed_in in screen_text(app)  # who ticks it: shown, not typed
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, FollowupsScreen)
         assert "Ring til lægen" not in screen_text(app)
         fu = next(f for f in app.store.load_person(cpr).followups if f.text == "Ring til lægen")
-        assert (fu.done, fu.done_by) == ("2026-11-24", "Hanne")
+        assert (fu.done, fu.done_by) == ("2026-11-24", signed_in)
+        assert app.store.outbox()[-1]["payload"]["author"] == signed_in
         assert app.store.outbox()[-1]["kind"] == "followup_done"
     assert app.error_count == 0
 
