@@ -111,3 +111,14 @@ def test_apply_is_deterministic_so_desk_and_server_reach_the_same_state():
     o = op(s, "doctor_choice", provider_number=FAR.provider_number, reason="selvvalgt", effective="2026-11-25",
            fee={"paid": True, "amount": 225, "reason": "eget valg", "code": "own_choice"})
     assert apply(s, o, CTX) == apply(s, o, CTX)
+
+
+def test_evolve_gives_what_dataclasses_replace_gives_and_refuses_an_unknown_field():
+    from sygesikring_tui.domain.model import evolve
+
+    st = a_person()
+    new = evolve(st, version=st.version + 3, tasks=(a_task(st.cpr),))
+    assert new == replace(st, version=st.version + 3, tasks=(a_task(st.cpr),))
+    assert type(new) is type(st) and new is not st and st.tasks != new.tasks  # the original untouched
+    with pytest.raises(TypeError):
+        evolve(st, nonsense=1)
