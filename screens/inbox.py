@@ -480,18 +480,21 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             style = base + self._style("inbox--closed")
         else:
             style = base
-        segments: list[Segment] = []
         urgent = bool(due_marker(row["due"], row["status"], self.today))
         due_style = style + self._style("inbox--due") if urgent and not is_cursor else style
         if urgent and is_cursor:
             due_style = style + Style(bold=True, underline=True)
-        for i, (text, w) in enumerate(zip(texts, widths)):
-            if i:
-                segments.append(Segment(" ", style))
-            segments.append(Segment(fit(text, w), due_style if i in (0, 1) else style))
+        # The cells as runs of one style (1 segment for most rows, 4 for an urgent one, not
+        # 14): every segment costs again in Textual's line styling, filters and compositor.
+        cells = [fit(text, w) for text, w in zip(texts, widths)]
         used = sum(widths) + len(widths) - 1
         if used < width:
-            segments.append(Segment(" " * (width - used), style))
+            cells[-1] += " " * (width - used)
+        if due_style == style:
+            segments = [Segment(" ".join(cells), style)]
+        else:
+            segments = [Segment(cells[0], due_style), Segment(" ", style), Segment(cells[1], due_style),
+                        Segment(" " + " ".join(cells[2:]), style)]
         return Strip(segments).crop(0, width)
 
     # -- navigation ---------------------------------------------------------------------
