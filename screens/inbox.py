@@ -28,7 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Horizontal
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
@@ -162,6 +162,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         # keystroke shows mostly rows seen before); cleared when the store changes.
         self._by_rid: LRUCache[int, dict[str, Any]] = LRUCache(2048)
         self._lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        self._painted: dict[int, tuple[Any, ...]] = {}  # view line -> the key of what it shows
         self._wa_labels: dict[str | None, str] = {}
         self._styles: dict[tuple[str, bool], Style] = {}
         self.drafts: frozenset[str] = frozenset()  # task ids with a wizard draft ("Kladde")
@@ -221,7 +222,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._set_rows(self.total)
         if not keep_cursor:
             self.scroll_to(0, 0, animate=False, immediate=True)
-        self.refresh()
+        self._refresh_changed_lines()
         self._count_changed()
         if self.index is None and self._index_state == "none":
             self._load_ids(query, self._gen)
@@ -277,6 +278,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._read_drafts()
         self._by_rid.clear()
         self._lines.clear()
+        self._painted.clear()  # the same tasks may now read differently: repaint every line
         if self.index is not None and self._store_signature() != self._index_signature:
             self.index = None  # stale: SQLite answers until the new index is loaded
             self._load_index(self._store_signature())
@@ -303,6 +305,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             settled()
         positions = index.select(self.query_)
         if len(positions) != self.total or not self.total_known:  # count unknown, or the store changed
+            self._painted.clear()  # (rows read before may differ from the index's: repaint all)
             self.set_query(self.query_, keep_cursor=True)
         else:
             self._positions = positions
@@ -393,24 +396,52 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def refresh_texts(self) -> None:
         self.invalidate()
 
+    def _line_key(self, y: int, width: int) -> tuple[Any, ...]:
+        """What line ``y`` of the view shows: equal keys draw equal lines."""
+        if y == 0:
+            q = self.query_
+            return ("header", width, q.sort, q.descending, i18n.language())
+        index = int(self.scroll_y) + y - 1
+        row = self.row_at(index) if index < self.total else None
+        if row is None:
+            return ("blank", width)
+        # Keyed by task: a search keystroke or a backspace shows mostly tasks drawn before.
+        return (row["rid"], width, index == self.cursor, self.has_focus, self.query_.sort == "received",
+                row["id"] in self.drafts)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        if y == 0:
-            return self._header_line(width)
-        index = int(self.scroll_y) + y - 1
-        if index >= self.total:
+        key = self._line_key(y, width)
+        self._painted[y] = key
+        if key[0] == "blank":
             return Strip.blank(width, self.rich_style)
-        row = self.row_at(index)
-        if row is None:
-            return Strip.blank(width, self.rich_style)
-        is_cursor = index == self.cursor
-        # Keyed by task: a search keystroke or a backspace shows mostly tasks drawn before.
-        key = (row["rid"], width, is_cursor, self.has_focus, self.query_.sort == "received",
-               row["id"] in self.drafts)
         strip = self._lines.get(key)
         if strip is None:
-            strip = self._lines[key] = self._row_line(row, width, is_cursor)
+            if y == 0:
+                strip = self._header_line(width)
+            else:
+                index = int(self.scroll_y) + y - 1
+                strip = self._row_line(self.row_at(index), width, key[2])  # type: ignore[arg-type]
+            self._lines[key] = strip
         return strip
+
+    def _refresh_changed_lines(self) -> None:
+        """Repaint only the lines whose content changed since they were drawn (a search
+        keystroke often keeps most of the first page: redrawing those lines would cost
+        Textual's styling and compositing of each again). A scroll repaints everything itself."""
+        region = self.scrollable_content_region
+        if not self._painted:
+            self.refresh()
+            return
+        width = region.width
+        run_start = None
+        for y in range(region.height + 1):
+            changed = y < region.height and self._line_key(y, width) != self._painted.get(y)
+            if changed and run_start is None:
+                run_start = y
+            elif not changed and run_start is not None:
+                self.refresh(Region(0, run_start, self.size.width, y - run_start))
+                run_start = None
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -429,21 +460,16 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         return got
 
     def _header_line(self, width: int) -> Strip:
-        key = ("header", width, self.query_.sort, self.query_.descending, i18n.language())
-        strip = self._lines.get(key)
-        if strip is None:
-            style = self.get_component_rich_style("inbox--header")
-            cells = []
-            by_received = self.query_.sort == "received"  # then the first column shows that date
-            sorted_col = "due" if by_received else self.query_.sort
-            for col, w in zip(COLUMNS, layout(width)):
-                label = t("inbox.col.received" if by_received and col.key == "due" else col.label)
-                if col.key == sorted_col:
-                    label += " ▼" if self.query_.descending else " ▲"
-                cells.append(fit(label, w))
-            strip = Strip([Segment(fit(" ".join(cells), width), style)], width)
-            self._lines[key] = strip
-        return strip
+        style = self.get_component_rich_style("inbox--header")
+        cells = []
+        by_received = self.query_.sort == "received"  # then the first column shows that date
+        sorted_col = "due" if by_received else self.query_.sort
+        for col, w in zip(COLUMNS, layout(width)):
+            label = t("inbox.col.received" if by_received and col.key == "due" else col.label)
+            if col.key == sorted_col:
+                label += " ▼" if self.query_.descending else " ▲"
+            cells.append(fit(label, w))
+        return Strip([Segment(fit(" ".join(cells), width), style)], width)
 
     def _workaround_label(self, wid: str | None, draft: bool = False) -> str:
         label = self._wa_labels.get(wid)
