@@ -16,6 +16,7 @@ import sqlite3
 from array import array
 from dataclasses import dataclass, replace
 from datetime import date
+from math import ceil
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
@@ -103,6 +105,14 @@ def fit(text: str, width: int) -> str:
 def fmt_int(n: int) -> str:
     s = f"{n:,}"
     return s.replace(",", ".") if i18n.language() == "da" else s
+
+
+def _bar_look(bar: ScrollBar) -> list[Segment]:
+    """What ``bar`` draws (the segments of its thumb and track), as ``ScrollBar`` renders it."""
+    virtual, window = bar.window_virtual_size, bar.window_size
+    return bar.renderer.render_bar(size=bar.size.height, virtual_size=ceil(virtual),
+                                   window_size=ceil(window if window < virtual else 0), position=bar.position,
+                                   thickness=bar.thickness, vertical=bar.vertical).segments
 
 
 class InboxList(Guarded, ScrollView, can_focus=True):
@@ -251,11 +261,21 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def _set_rows(self, rows: int) -> None:
         """Set the virtual height to ``rows`` + the header line WITHOUT a screen layout: the
         vertical scrollbar is always shown (overflow-y: scroll), so only it needs updating.
-        A layout per keystroke would cost more than the whole query."""
+        A layout per keystroke would cost more than the whole query. The scrollbar is
+        repainted only if it looks different: over a few hundred rows its thumb is one cell
+        at the top whatever the count, and repainting it cost ~2 ms of every keystroke."""
         size = Size(self.size.width, rows + 1)
-        if size != self.virtual_size:
-            self.set_reactive(InboxList.virtual_size, size)
-            self._scroll_update(size)
+        if size == self.virtual_size:
+            return
+        self.set_reactive(InboxList.virtual_size, size)
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            before = _bar_look(bar)
+            bar.set_reactive(ScrollBar.window_virtual_size, size.height)
+            bar.set_reactive(ScrollBar.window_size, self.container_size.height - self.scrollbar_size_horizontal)
+            if _bar_look(bar) != before:
+                bar.refresh()
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         # The list keeps its own virtual size (rows + header). The layout pass offers one
