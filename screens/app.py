@@ -23,7 +23,7 @@ import sys
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events
@@ -35,7 +35,6 @@ from textual.system_commands import SystemCommandsProvider
 
 from sygesikring_tui import i18n
 from sygesikring_tui.catalogue import Catalogue, load_catalogue
-from sygesikring_tui.desk import DeskSession
 from sygesikring_tui.domain.cpr import mask
 from sygesikring_tui.i18n import t
 from sygesikring_tui.logs import MaskCprFilter, mask_text
@@ -46,6 +45,9 @@ from .help import HelpScreen, help_key_for, help_text_for
 from .sync_view import ConflictLine, SyncStatusLine
 from .team import SIGN_OUT_KEY, TeamActions
 from .widgets import AppHeader, Guarded, TrainingBanner, refresh_all_texts
+
+if TYPE_CHECKING:
+    from sygesikring_tui.desk import DeskSession
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +140,19 @@ class SygesikringApp(Guarded, TeamActions, App[int]):
         self.error_count = 0
         self._too_small = False
         self.keymap: dict[str, str] = {}  # binding id -> keys, from the keymap file (on mount)
-        # what the screens suggest, open and commit a case with (no Textual in it)
-        # Operations are in the name of whoever is signed in at the moment of the commit.
-        self.session = DeskSession(self.store, self.catalogue, lambda: self.today, caseworker=lambda: self.author)
+        self._session: DeskSession | None = None
         self.title = self._title()
+
+    @property
+    def session(self) -> DeskSession:
+        """What the screens suggest, open and commit a case with (no Textual in it); made on
+        first use, after the inbox's first frame. Operations are in the name of whoever is
+        signed in at the moment of the commit."""
+        if self._session is None:
+            from sygesikring_tui.desk import DeskSession
+
+            self._session = DeskSession(self.store, self.catalogue, lambda: self.today, caseworker=lambda: self.author)
+        return self._session
 
     # -- clock, title ------------------------------------------------------------------
     @property

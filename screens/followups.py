@@ -1,7 +1,8 @@
 """Follow-ups: the open ones of every person ("Opfølgninger", key ``o`` in the inbox), due
-ones marked in text (I DAG / OVERSKREDET), and ticking one off with a date and the
-caseworker (key ``a`` here and on the person screen), committed as a ``followup_done``
-operation."""
+ones marked in text (I DAG / OVERSKREDET), and ticking one off with a date (key ``a`` here and
+on the person screen), committed as a ``followup_done`` operation in the name of the
+caseworker signed in — shown, not typed: the server accepts an operation only in the name of
+a caseworker signed in on the desk, so a typed name would be refused there."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def followup_label(f: OpenFollowUp, today: date) -> str:
 
 
 class TickFollowupDialog(Guarded, ModalScreen[Tick | None]):
-    """Which follow-up (when several), the date it was done and who did it."""
+    """Which follow-up (when several) and the date it was done; who ticks it is whoever is
+    signed in (shown)."""
 
     HELP_KEY = "help.followup_tick"
     DEFAULT_CSS = """
@@ -60,6 +62,7 @@ class TickFollowupDialog(Guarded, ModalScreen[Tick | None]):
     TickFollowupDialog .tick-label { margin: 1 0 0 0; width: 100%; }
     TickFollowupDialog #tick-list { max-height: 6; }
     TickFollowupDialog Input { width: 100%; }
+    TickFollowupDialog #tick-who { padding: 0 1; width: 100%; }
     TickFollowupDialog .tick-error { color: $error; text-style: bold; height: auto; padding: 0 1; }
     TickFollowupDialog KeyBar { dock: none; margin: 1 0 0 0; }
     """
@@ -89,7 +92,7 @@ class TickFollowupDialog(Guarded, ModalScreen[Tick | None]):
             yield Input(fmt_date(self.today), id="tick-date", max_length=10)
             yield Static("", classes="tick-error", id="tick-date-error")
             yield Label(t("followup.caseworker"), classes="tick-label", id="tick-who-label")
-            yield Input(self.caseworker, id="tick-who", max_length=100)
+            yield Static(self.caseworker or "–", id="tick-who")
             yield Static("", classes="tick-error", id="tick-who-error")
             yield KeyBar(self._keys(), id="tick-keys")
 
@@ -123,27 +126,24 @@ class TickFollowupDialog(Guarded, ModalScreen[Tick | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if event.input.id == "tick-date" and not self.query_one("#tick-who", Input).value.strip():
-            self.query_one("#tick-who", Input).focus()
-            return
         self.action_submit()
 
     def action_submit(self) -> None:
         done = self.query_one("#tick-date", Input).value
-        who = self.query_one("#tick-who", Input).value
-        errors = tick_problems(done, who, self.today)
+        errors = tick_problems(done, self.caseworker, self.today)
         self._show_errors(errors)
         if errors:
-            self.query_one("#tick-date" if "date" in errors else "#tick-who", Input).focus()
+            if "date" in errors:
+                self.query_one("#tick-date", Input).focus()
             return
-        self.dismiss(Tick(self.query_one("#tick-list", ChoiceLines).value, parse_date(done), who.strip()))
+        self.dismiss(Tick(self.query_one("#tick-list", ChoiceLines).value, parse_date(done), self.caseworker))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
 def tick_flow(app: SygesikringApp, cpr: str, followups: list[OpenFollowUp], current: str | None = None) -> None:
-    """Ask which follow-up, when and by whom, then tick it off."""
+    """Ask which follow-up and when, then tick it off in the signed-in caseworker's name."""
     if not followups:
         app.notify(t("followup.none_open"), severity="warning")
         return
@@ -209,8 +209,9 @@ class FollowupsScreen(Guarded, Screen[None]):
         self.reload()
 
     def reload(self) -> None:
-        """Read the open follow-ups in a thread (every person's document: ~2 s at 140k
-        persons); the list says it is loading meanwhile and the keys keep working."""
+        """Read the open follow-ups in a thread (only the persons that have any, by an
+        index; still off the UI thread, as a store may be large or busy); the list says it is
+        loading meanwhile and the keys keep working."""
         self._loading = True
         self._read(str(self.sapp.store.path))
         self._show_items()

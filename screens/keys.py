@@ -5,10 +5,7 @@ the key bars show the keys as remapped.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
-import pkgutil
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -23,6 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def _screen_modules() -> Iterator[Any]:
+    import importlib
+    import pkgutil
+
     import screens
 
     for info in pkgutil.walk_packages(screens.__path__, "screens."):
@@ -31,6 +31,8 @@ def _screen_modules() -> Iterator[Any]:
 
 def all_bindings() -> Iterator[tuple[type, Binding]]:
     """(class, binding) for every binding a class of screens/ declares itself."""
+    import inspect
+
     seen: set[type] = set()
     for module in _screen_modules():
         for _name, cls in inspect.getmembers(module, inspect.isclass):

@@ -25,7 +25,6 @@ from textual.widgets.option_list import Option
 
 from sygesikring_tui.store import sync_state  # not sygesikring_tui.sync: that imports httpx
 from sygesikring_tui.domain.cpr import mask
-from sygesikring_tui.domain.model import GROUPS, PersonState
 from sygesikring_tui.store.sync_state import is_server_error
 from sygesikring_tui import i18n
 from sygesikring_tui.i18n import t
@@ -33,6 +32,7 @@ from sygesikring_tui.i18n import t
 from .widgets import AppHeader, Guarded, KeyBar, TrainingBanner, fmt_cpr, fmt_date
 
 if TYPE_CHECKING:
+    from sygesikring_tui.domain.model import PersonState
     from sygesikring_tui.store.sync_state import ConflictItem, SyncStatus
 
     from .app import SygesikringApp
@@ -204,6 +204,8 @@ def _group(state: PersonState | None, today: date) -> str:
     g = state.current_group(today)
     if g is None:
         return "–"
+    from sygesikring_tui.domain.model import GROUPS
+
     key = f"group.{GROUPS.get(g.group, '')}"
     text = f"{g.group} {t(key)}" if has_text(key) else str(g.group)
     future = [x for x in state.groups if x.effective > today]

@@ -12,6 +12,9 @@ if [ ! -f "$stamp" ]; then
   echo "Installing sygesikring-tui and its dependencies into .venv ..." >&2
   .venv/bin/python -m pip install -q --upgrade pip >&2
   .venv/bin/python -m pip install -q -e '.[dev]' >&2
+  # bytecode now, as a wheel's install does: a machine with PYTHONDONTWRITEBYTECODE set would
+  # otherwise compile every module from source at every start of the app
+  .venv/bin/python -m compileall -q sygesikring_tui screens >/dev/null
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -11,14 +11,18 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
-from typing import Any
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any
 
 from . import i18n
-from .domain import rules
-from .domain.model import PersonState, Provider
-from .domain.workarounds import Suggestion, SuggestionRule, suggest
 from .paths import data_file
+
+if TYPE_CHECKING:
+    from .domain.model import PersonState, Provider
+    from .domain.workarounds import Suggestion, SuggestionRule
+
+# The domain model and its rules are imported where a suggestion or a fee is asked for, not
+# here: the inbox's first frame needs the catalogue's names only (start-up time).
 
 
 def _text(d: dict[str, str] | None, lang: str | None) -> str:
@@ -107,13 +111,21 @@ class Municipality:
 class Catalogue:
     workarounds: dict[str, Workaround]
     attention_points: dict[str, AttentionPoint]
-    suggestion_rules: list[SuggestionRule]
+    suggestions: list[dict[str, Any]]  # data/workarounds.json "suggestions", as written there
     events: dict[str, EventType]
     municipalities: list[Municipality]
     names: dict[str, Any]
     fees: dict[int, int]
     greenland_towns: list[dict[str, Any]] = field(default_factory=list)
     _retired: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    @cached_property
+    def suggestion_rules(self) -> list[SuggestionRule]:
+        """Which event and state suggest which workaround (built on first use)."""
+        from .domain.workarounds import SuggestionRule
+
+        return [SuggestionRule(s["event_code"], s.get("when", {}), s.get("workaround"), s.get("wizard"),
+                               s.get("attention")) for s in self.suggestions]
 
     def by_key(self, key: str) -> Workaround | None:
         return next((w for w in self.workarounds.values() if w.key == key), None)
@@ -129,6 +141,8 @@ class Catalogue:
         return next((m for m in self.municipalities if m.code == code), None)
 
     def card_fee(self, year: int) -> int:
+        from .domain import rules
+
         return rules.card_fee(year, self.fees)
 
     def retired(self, live_releases: frozenset[str] | set[str] = frozenset()) -> frozenset[str]:
@@ -143,6 +157,8 @@ class Catalogue:
     def suggest(self, event_code: str, state: PersonState, today: date,
                 provider: Callable[[str], Provider | None] = lambda _n: None,
                 live_releases: frozenset[str] | set[str] = frozenset()) -> Suggestion:
+        from .domain.workarounds import suggest
+
         return suggest(self.suggestion_rules, event_code, state, today, provider, self.retired(live_releases))
 
     def table_lines(self, lang: str | None = None, wizard_exists: Callable[[str | None], bool] | None = None,
@@ -194,10 +210,6 @@ def load_catalogue() -> Catalogue:
                                  a.get("short", {}))
         for a in wa.get("attention_points", [])
     }
-    suggestion_rules = [
-        SuggestionRule(s["event_code"], s.get("when", {}), s.get("workaround"), s.get("wizard"), s.get("attention"))
-        for s in wa.get("suggestions", [])
-    ]
     events = {
         e["code"]: EventType(e["code"], e["name"], bool(e.get("creates_task")), int(e.get("due_days", 5)),
                              e.get("source", "CPR"))
@@ -208,5 +220,5 @@ def load_catalogue() -> Catalogue:
                      str(m.get("postcode", "")), m.get("city", m["name"]))
         for m in mu["municipalities"]
     ]
-    return Catalogue(workarounds, attention, suggestion_rules, events, municipalities, names,
+    return Catalogue(workarounds, attention, list(wa.get("suggestions", [])), events, municipalities, names,
                      {int(y): int(v) for y, v in fees["card_fee_kr"].items()}, mu.get("greenland_towns", []))

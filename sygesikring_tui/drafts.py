@@ -12,11 +12,13 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .domain.model import Case, PersonState, TaskStatus
-from .domain.operations import Violation
 from .store.db import Store
 
-if TYPE_CHECKING:  # the wizard modules load when a draft is judged, not when the inbox lists drafts
+if TYPE_CHECKING:
+    # The domain and the wizard modules load when a draft is judged, not when the inbox
+    # lists which tasks have one (that is before its first frame).
+    from .domain.model import Case, PersonState
+    from .domain.operations import Violation
     from .domain.wizards import Wizard, WizardContext
 
 DRAFT_WIZARD_KEY = "_wizard"  # the wizard key, kept in the draft next to the field values
@@ -63,6 +65,9 @@ def draft_problems(store: Store, case: Case, today: date, card_fee: int = 0) -> 
     """Why the draft can no longer pass (empty: it can still be finished). Looks at its task
     (still open?), the steps already answered (still valid?) and, for a draft that reached
     the review, the rules its operations would meet now."""
+    from .domain.model import TaskStatus
+    from .domain.operations import Violation
+
     wizard = wizard_of(case)
     if wizard is None:
         return [Violation("draft.unknown_wizard")]

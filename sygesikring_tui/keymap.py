@@ -13,7 +13,6 @@ default keys for the rest. No Textual here: the app applies the result (App.set_
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,8 @@ def valid_keys(value: str) -> bool:
 
 def parse_keymap(text: str, known_ids: Collection[str]) -> tuple[dict[str, str], list[Problem]]:
     """(binding id -> keys, problems) from the file's text; only entries that can be used."""
+    import tomllib  # (here: most desks have no keymap file, and start without the parser)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

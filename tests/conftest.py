@@ -2,6 +2,8 @@
 
 ``training_store`` gives each test its own copy (a path; open it with store.open_store).
 ``TODAY`` is the reference date the template was built for: pass it as ``today``.
+``danish``, ``index_at_once`` and ``own_home`` are for UI tests; a module asks for them with
+``pytestmark = pytest.mark.usefixtures("danish", "index_at_once")``.
 """
 
 from __future__ import annotations
@@ -32,3 +34,28 @@ def training_store(training_template: Path, tmp_path: Path) -> Path:
     shutil.copyfile(training_template, path)
     path.chmod(0o600)
     return path
+
+
+@pytest.fixture
+def danish():
+    """The UI in Danish, and Danish again afterwards (a test may switch to English)."""
+    from sygesikring_tui import i18n
+
+    i18n.set_language("da")
+    yield
+    i18n.set_language("da")
+
+
+@pytest.fixture
+def index_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inbox reads its in-memory index right after the first paint, not after a delay, so
+    ``workers.wait_for_complete`` sees it."""
+    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
+
+
+@pytest.fixture
+def own_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A ``SYGESIKRING_HOME`` of the test's own (releases, keymap, logs)."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("SYGESIKRING_HOME", str(home))
+    return home

@@ -10,19 +10,8 @@ from tests.test_ui_pilot import screen_text  # noqa: F401 - re-exported for the 
 SIZE = (80, 24)
 
 
-@pytest.fixture(autouse=True)
-def index_at_once(monkeypatch):
-    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
-
-
-@pytest.fixture(autouse=True)
-def danish_and_own_home(tmp_path, monkeypatch):
-    from sygesikring_tui import i18n
-
-    monkeypatch.setenv("SYGESIKRING_HOME", str(tmp_path / "home"))
-    i18n.set_language("da")
-    yield
-    i18n.set_language("da")
+# what every desk test module asks for (fixtures in tests/conftest.py)
+DESK_FIXTURES = pytest.mark.usefixtures("danish", "own_home", "index_at_once")
 
 
 async def settle(pilot) -> None:

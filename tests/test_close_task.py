@@ -21,8 +21,9 @@ from sygesikring_tui.store import open_store
 from sygesikring_tui.store.db import RuleViolation
 from sygesikring_tui.store.quick import close_task
 from tests.conftest import TODAY
-from tests.desk_kit import SIZE, cursor_to, first_open_task, screen_text, settle
-from tests.desk_kit import danish_and_own_home, index_at_once  # noqa: F401 - fixtures
+from tests.desk_kit import DESK_FIXTURES, SIZE, cursor_to, first_open_task, screen_text, settle
+
+pytestmark = DESK_FIXTURES
 
 
 def test_other_needs_a_note_and_an_unknown_reason_is_refused():

@@ -12,9 +12,11 @@ from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.store import open_store
 from sygesikring_tui.store.quick import commit_quick
 from tests.conftest import TODAY
-from tests.desk_kit import first_open_task, settle
-from tests.desk_kit import danish_and_own_home, index_at_once  # noqa: F401 - fixtures
+from tests.desk_kit import DESK_FIXTURES, first_open_task, settle
 from tests.test_drafts_on_the_desk import draft_at_review, host_move_task
+
+pytestmark = DESK_FIXTURES
+
 
 SIZE = (80, 24)
 

@@ -13,9 +13,11 @@ from sygesikring_tui.catalogue import load_catalogue
 from sygesikring_tui.domain.wizards import WIZARDS
 from sygesikring_tui.store import open_store
 from tests.conftest import TODAY
-from tests.desk_kit import SIZE, cursor_to, screen_text, settle
-from tests.desk_kit import danish_and_own_home, index_at_once  # noqa: F401 - fixtures
+from tests.desk_kit import DESK_FIXTURES, SIZE, cursor_to, screen_text, settle
 from tests.wizard_kit import FEE, ctx_for, walk
+
+pytestmark = DESK_FIXTURES
+
 
 HOST_MOVE = WIZARDS["host_move"]
 COHABITANT = WIZARDS["cohabitant_doctor"]

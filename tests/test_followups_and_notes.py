@@ -11,11 +11,12 @@ from screens.person import PersonScreen
 from screens.person_actions import PersonNoteDialog
 from sygesikring_tui.domain.operations import PlannedOp
 from sygesikring_tui.store import open_store
-from sygesikring_tui.store.followups import open_followups, tick_problems
+from sygesikring_tui.store.followups import OPEN_FOLLOWUPS_SQL, open_followups, tick_problems
 from sygesikring_tui.store.quick import commit_quick
 from tests.conftest import TODAY
-from tests.desk_kit import SIZE, first_open_task, screen_text, settle
-from tests.desk_kit import danish_and_own_home, index_at_once  # noqa: F401 - fixtures
+from tests.desk_kit import DESK_FIXTURES, SIZE, first_open_task, screen_text, settle
+
+pytestmark = DESK_FIXTURES
 
 
 def add_followups(path, cpr: str, *items: tuple[str, str | None]) -> None:
@@ -45,6 +46,22 @@ def test_open_followups_lists_every_persons_open_ones_due_first(training_store):
         assert [f.is_due(TODAY) for f in found] == [True, False, False]
 
 
+def test_open_followups_reads_only_persons_that_have_some_through_the_partial_index(training_store):
+    with open_store(training_store) as s:
+        (a, _), (b, _) = s.conn.execute("SELECT cpr, 1 FROM persons ORDER BY cpr LIMIT 2").fetchall()
+    add_followups(training_store, a, ("Ring til lægen", "2026-11-20"))
+    add_followups(training_store, b, ("Send brev", None))
+    with open_store(training_store) as s:
+        plan = " ".join(str(r[3]) for r in s.conn.execute("EXPLAIN QUERY PLAN " + OPEN_FOLLOWUPS_SQL))
+        assert "USING INDEX persons_with_followups" in plan
+        # a person whose follow-ups list is empty is not in the index at all
+        n_indexed = s.conn.execute(
+            "SELECT count(*) FROM persons INDEXED BY persons_with_followups "
+            "WHERE instr(doc, '\"followups\":[{') > 0").fetchone()[0]
+        n_with = sum(1 for (doc,) in s.conn.execute("SELECT doc FROM persons") if '"followups":[{' in doc)
+        assert n_indexed == n_with >= 2
+
+
 def test_a_tick_date_must_be_a_date_not_after_today_and_needs_a_caseworker():
     assert tick_problems("25-11-2026", "sb", TODAY) == {}
     assert tick_problems("2026-11-24", "sb", TODAY) == {}
@@ -53,7 +70,7 @@ def test_a_tick_date_must_be_a_date_not_after_today_and_needs_a_caseworker():
                                                        "caseworker": "followup.error.caseworker"}
 
 
-async def test_the_followups_view_marks_due_ones_in_text_and_a_tick_removes_it(training_store):
+async def test_the_followups_view_marks_due_ones_in_text_and_a_tick_in_the_signed_in_name_removes_it(training_store):
     with open_store(training_store) as s:
         _tid, cpr = first_open_task(s)
     add_followups(training_store, cpr, ("Ring til lægen", "2026-11-20"), ("Send brev", "2026-12-20"))
@@ -75,15 +92,16 @@ async def test_the_followups_view_marks_due_ones_in_text_and_a_tick_removes_it(t
         assert date_field.value == "25-11-2026"
         assert app.screen.focused is date_field  # one follow-up: straight to its date
         date_field.value = ""
-        await pilot.press(*"24-11-2026", "tab")
-        who = app.screen.query_one("#tick-who")
-        who.value = ""
-        await pilot.press(*"Hanne", "ctrl+s")
+        await pilot.press(*"24-11-2026")
+        signed_in = app.author
+        assert signed_in and signed_in in screen_text(app)  # who ticks it: shown, not typed
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, FollowupsScreen)
         assert "Ring til lægen" not in screen_text(app)
         fu = next(f for f in app.store.load_person(cpr).followups if f.text == "Ring til lægen")
-        assert (fu.done, fu.done_by) == ("2026-11-24", "Hanne")
+        assert (fu.done, fu.done_by) == ("2026-11-24", signed_in)
+        assert app.store.outbox()[-1]["payload"]["author"] == signed_in
         assert app.store.outbox()[-1]["kind"] == "followup_done"
     assert app.error_count == 0
 

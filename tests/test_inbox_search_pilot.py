@@ -10,22 +10,11 @@ import pytest
 from screens.app import make_app
 from screens.find_person import FindPersonDialog
 from screens.person import PersonScreen
-from sygesikring_tui import i18n
 from sygesikring_tui.domain.cpr import format_cpr
 from tests.conftest import TODAY
 from tests.test_ui_pilot import SIZE, inbox_of, screen_text, settle, sql
 
-
-@pytest.fixture(autouse=True)
-def index_at_once(monkeypatch):
-    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
-
-
-@pytest.fixture(autouse=True)
-def danish():
-    i18n.set_language("da")
-    yield
-    i18n.set_language("da")
+pytestmark = pytest.mark.usefixtures("danish", "index_at_once")
 
 
 def _note(app) -> str:

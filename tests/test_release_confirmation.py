@@ -12,8 +12,9 @@ from sygesikring_tui import cli, releases
 from sygesikring_tui.catalogue import load_catalogue
 from sygesikring_tui.store import open_store
 from tests.conftest import TODAY
-from tests.desk_kit import SIZE, screen_text, settle
-from tests.desk_kit import danish_and_own_home, index_at_once  # noqa: F401 - fixtures
+from tests.desk_kit import DESK_FIXTURES, SIZE, screen_text, settle
+
+pytestmark = DESK_FIXTURES
 
 
 def suggested_11(path) -> int:

@@ -9,22 +9,9 @@ from __future__ import annotations
 import pytest
 
 from screens.app import make_app
-from sygesikring_tui import i18n
 from tests.conftest import TODAY
 
-
-@pytest.fixture(autouse=True)
-def index_at_once(monkeypatch):
-    """Read the inbox's in-memory index right after the first paint (not after a delay), so
-    ``workers.wait_for_complete`` sees it."""
-    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
-
-
-@pytest.fixture(autouse=True)
-def danish():
-    i18n.set_language("da")
-    yield
-    i18n.set_language("da")
+pytestmark = pytest.mark.usefixtures("danish", "index_at_once")
 
 
 async def settled(pilot) -> None:

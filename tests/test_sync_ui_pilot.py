@@ -19,12 +19,15 @@ from screens.dialogs import NoteDialog
 from screens import sync_view
 from screens.sync_view import ConflictScreen, SyncStatusLine, status_text
 from screens.wizards.engine import WizardScreen
-from sygesikring_tui import i18n, sync
+from sygesikring_tui import sync
 from sygesikring_tui.domain.model import PersonState, TaskStatus
 from sygesikring_tui.server.app import create_app
 from sygesikring_tui.server.storage import Storage
 from sygesikring_tui.store import open_store
 from tests.server.srvkit import UvicornThread, _free_port, load_records, make_person, switch_group
+
+pytestmark = pytest.mark.usefixtures("danish")
+
 
 TODAY = date(2026, 3, 2)
 SIZE = (80, 24)
@@ -38,13 +41,6 @@ class Server:
 
     def desk(self, name: str = "desk") -> str:
         return self.storage.add_desk(name, 751)[1]
-
-
-@pytest.fixture(autouse=True)
-def danish() -> Iterator[None]:
-    i18n.set_language("da")
-    yield
-    i18n.set_language("da")
 
 
 @pytest.fixture

@@ -15,25 +15,15 @@ from screens.app import make_app
 from screens.confirm import ChoiceDialog
 from screens.team import SignInScreen
 from screens.wizards.engine import WizardScreen
-from sygesikring_tui import i18n
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import open_store, session
 from tests.conftest import TODAY
 from tests.server.srvkit import make_person
 
+pytestmark = pytest.mark.usefixtures("danish", "index_at_once")
+
+
 SIZE = (80, 24)
-
-
-@pytest.fixture(autouse=True)
-def danish():
-    i18n.set_language("da")
-    yield
-    i18n.set_language("da")
-
-
-@pytest.fixture(autouse=True)
-def index_at_once(monkeypatch):
-    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
 
 
 async def settled(pilot) -> None:

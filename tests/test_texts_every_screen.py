@@ -43,6 +43,9 @@ from sygesikring_tui.store import open_store
 from tests.conftest import TODAY
 from tests.test_ui_pilot import screen_text
 
+pytestmark = pytest.mark.usefixtures("danish", "index_at_once")
+
+
 SIZE = (80, 24)
 DUMP = os.environ.get("TEXT_CHECK_DUMP")  # a folder: every screen read is written there too
 
@@ -210,18 +213,6 @@ def test_a_date_parameter_is_written_the_danish_way_in_both_languages():
 
 
 # -- walking every screen ---------------------------------------------------------------------
-
-@pytest.fixture(autouse=True)
-def danish():
-    i18n.set_language("da")
-    yield
-    i18n.set_language("da")
-
-
-@pytest.fixture(autouse=True)
-def index_at_once(monkeypatch):
-    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
-
 
 class Reader:
     """Reads the screen in both languages and collects what is wrong, with where it was."""
@@ -456,7 +447,7 @@ async def test_the_daily_work_screens_read_in_danish_and_in_english(training_sto
         await r.read("follow-up tick help", data)
         await pilot.press("escape")
         app.screen.query_one("#tick-date").value = "x"
-        app.screen.query_one("#tick-who").value = ""
+        app.screen.caseworker = ""  # (nobody signed in: its error beside the "ticked off by" line)
         await pilot.press("ctrl+s")
         await r.read("follow-up tick, errors", data)
         await pilot.press("escape", "escape", "enter", "n")

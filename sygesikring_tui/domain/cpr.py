@@ -11,10 +11,19 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from stdnum.dk import cpr as _cpr
-from stdnum.exceptions import InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+from functools import cache
+from types import ModuleType
 
 UNKNOWN_CPR = "0000000000"
+
+
+@cache
+def _cpr() -> ModuleType:
+    """python-stdnum's ``stdnum.dk.cpr``, imported on first use: masking a number for the
+    inbox's first frame does not need it (start-up time)."""
+    from stdnum.dk import cpr
+
+    return cpr
 
 
 class CprError(ValueError):
@@ -26,7 +35,9 @@ class CprError(ValueError):
 
 
 def compact(value: str) -> str:
-    return _cpr.compact(value)
+    if len(value) == 10 and value.isdigit():  # a stored number is compact already
+        return value
+    return _cpr().compact(value)
 
 
 def validate(value: str) -> str:
@@ -34,8 +45,10 @@ def validate(value: str) -> str:
 
     Numbers without a valid modulus-11 check digit are valid (issued since 2007).
     """
+    from stdnum.exceptions import InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
     try:
-        return _cpr.validate(value)
+        return _cpr().validate(value)
     except InvalidLength as exc:
         raise CprError("cpr.length", "CPR-nummeret skal have 10 cifre (DDMMÅÅ-SSSS).") from exc
     except InvalidFormat as exc:
@@ -57,7 +70,7 @@ def is_valid(value: str) -> bool:
 
 
 def birth_date(value: str) -> date:
-    return _cpr.get_birth_date(compact(value))
+    return _cpr().get_birth_date(compact(value))
 
 
 def is_male(value: str) -> bool:
@@ -113,7 +126,7 @@ def is_synthetic(value: str) -> bool:
     if len(v) != 10 or not v.isdigit() or not is_valid(v):
         return False
     b = birth_date(v)
-    return b.year >= SYNTHETIC_FIRST_YEAR and b.day != 1 and _cpr.checksum(v) != 0
+    return b.year >= SYNTHETIC_FIRST_YEAR and b.day != 1 and _cpr().checksum(v) != 0
 
 
 def synthetic(born: date, male: bool, rng: random.Random) -> str:
@@ -126,7 +139,7 @@ def synthetic(born: date, male: bool, rng: random.Random) -> str:
         mid = rng.randrange(100)
         last = rng.randrange(5) * 2 + (1 if male else 0)
         v = f"{head}{d7}{mid:02d}{last}"
-        if _cpr.checksum(v) != 0 and _cpr.get_birth_date(v) == born:
+        if _cpr().checksum(v) != 0 and _cpr().get_birth_date(v) == born:
             return v
 
 

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..domain.model import Operation
-from ..domain.operations import PlannedOp
 from .db import Store
+
+if TYPE_CHECKING:  # (imported when a claim is made: the inbox's first frame needs neither)
+    from ..domain.model import Operation
 
 CLAIM_CASE = "claim"
 
 
 def _commit(store: Store, cpr: str, kind: str, payload: dict[str, Any], author: str, today: date) -> list[Operation]:
+    from ..domain.operations import PlannedOp
+
     case = store.create_case(CLAIM_CASE, cpr, payload["task_id"], {})
     try:
         return store.commit_case(case.id, [PlannedOp(cpr, kind, payload)], today=today, author=author)

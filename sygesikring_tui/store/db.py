@@ -23,25 +23,17 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..domain import operations as ops_mod
 from ..domain.cpr import mask
-from ..domain.model import (
-    Case,
-    Operation,
-    PersonState,
-    Provider,
-    Task,
-    TaskStatus,
-    dumps,
-    loads,
-    to_json,
-)
-from ..domain.operations import PlannedOp, RuleContext, Violation
 from . import wizard_time
 from .schema import LATEST, MIGRATIONS
 
+# The domain model and its rules are imported by the methods that read or write a person, a
+# task or a case: opening the store and the inbox's first page need none of them (start-up).
 if TYPE_CHECKING:
     import sqlite_utils
+
+    from ..domain.model import Case, Operation, PersonState, Provider, Task
+    from ..domain.operations import PlannedOp, RuleContext, Violation
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +140,8 @@ class Store:
     # -- providers ----------------------------------------------------------------------
     def providers(self) -> dict[str, Provider]:
         if self._providers is None:
+            from ..domain.model import Provider
+
             rows = self.conn.execute(
                 "SELECT provider_number, practice_name, open, municipality_code, lat, lon, address FROM providers"
             ).fetchall()
@@ -170,6 +164,8 @@ class Store:
         self._providers = None
 
     def rule_context(self, today: date) -> RuleContext:
+        from ..domain.operations import RuleContext
+
         return RuleContext(today=today, provider=self.provider, person=self.load_person,
                            providers=lambda: self.providers().values(), team_lead=self._team_lead)
 
@@ -186,6 +182,8 @@ class Store:
         row = self.conn.execute("SELECT doc, version FROM persons WHERE cpr = ?", (cpr,)).fetchone()
         if row is None:
             return None
+        from ..domain.model import PersonState, loads
+
         state = loads(PersonState, row[0])
         tasks = tuple(self._task_from_row(r) for r in self.conn.execute(
             f"SELECT {_TASK_COLS} FROM tasks WHERE cpr = ? ORDER BY due, rid", (cpr,)))
@@ -201,6 +199,8 @@ class Store:
 
     @staticmethod
     def _task_from_row(r: Sequence[Any]) -> Task:
+        from ..domain.model import Task, TaskStatus
+
         return Task(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), date.fromisoformat(r[5]),
                     TaskStatus(r[6]), r[7], r[8], r[9], r[10])
 
@@ -210,6 +210,8 @@ class Store:
 
     # -- cases and drafts ---------------------------------------------------------------
     def create_case(self, workaround_id: str, cpr: str, task_id: str | None, draft: dict[str, Any] | None = None) -> Case:
+        from ..domain.model import Case
+
         case = Case(str(uuid.uuid4()), workaround_id, cpr, task_id, "draft", 0, draft or {}, _now())
         with self.transaction():
             self.conn.execute(
@@ -222,6 +224,8 @@ class Store:
 
     def save_draft(self, case_id: str, step: int, draft: dict[str, Any]) -> None:
         """Persist the wizard's draft at every step: quitting or a crash resumes it."""
+        from ..domain.model import to_json
+
         with self.transaction():
             self.conn.execute(
                 "UPDATE cases SET step = ?, draft = ?, updated = ? WHERE id = ? AND status = 'draft'",
@@ -263,6 +267,10 @@ class Store:
         is written (:class:`RuleViolation`). A draft the wizard timed (store/wizard_time.py)
         also gets a ``case_time`` operation: the caseworker's time in it, for the report.
         """
+        from ..domain import operations as ops_mod
+        from ..domain.model import Operation
+        from ..domain.operations import PlannedOp, Violation
+
         at = _now()
         done: list[Operation] = []
         with self.transaction():
@@ -359,6 +367,8 @@ def write_person_rows(conn: sqlite3.Connection, persons: Iterable[tuple[Any, ...
 def person_row(state: PersonState, doc: str | None = None) -> tuple[Any, ...]:
     """The ``persons`` row of ``state``: its document is the state without tasks (those have
     their own rows), in the model's codec; ``doc`` when the caller has that text already."""
+    from ..domain.model import dumps
+
     p = state.person
     return (p.cpr, p.name, p.address.municipality_code, state.version,
             doc if doc is not None else dumps(replace(state, tasks=())))
@@ -377,6 +387,8 @@ def task_row(t: Task, name: str) -> tuple[Any, ...]:
 
 
 def _case_from_row(r: Sequence[Any]) -> Case:
+    from ..domain.model import Case
+
     return Case(r[0], r[1], r[2], r[3], r[4], int(r[5]), json.loads(r[6]), r[7], r[8])
 
 

@@ -44,15 +44,20 @@ class OpenFollowUp:
         return self.due is not None and self.due <= today
 
 
-def open_followups(conn: sqlite3.Connection) -> list[OpenFollowUp]:
-    """Every follow-up not yet ticked off, across persons: due date first (none last).
+# Reads only the persons that have follow-ups, through the partial index
+# ``persons_with_followups`` (schema migration 5): its WHERE and this query's must stay the same
+# expression (INDEXED BY makes SQLite refuse the query otherwise, instead of silently reading
+# every person's document again: 1.3 s at 140k persons).
+OPEN_FOLLOWUPS_SQL = (
+    "SELECT p.cpr, p.name, f.value FROM persons p INDEXED BY persons_with_followups, "
+    "json_each(p.doc, '$.followups') f "
+    "WHERE instr(p.doc, '\"followups\":[{') > 0 AND json_extract(f.value, '$.done') IS NULL"
+)
 
-    Reads every person's document (~2 s for 140k persons): call it off the UI thread, on a
-    connection of its own (the desk's follow-ups view does)."""
-    rows = conn.execute(
-        "SELECT p.cpr, p.name, f.value FROM persons p, json_each(p.doc, '$.followups') f "
-        "WHERE instr(p.doc, '\"followups\":[{') > 0 AND json_extract(f.value, '$.done') IS NULL"
-    ).fetchall()
+
+def open_followups(conn: sqlite3.Connection) -> list[OpenFollowUp]:
+    """Every follow-up not yet ticked off, across persons: due date first (none last)."""
+    rows = conn.execute(OPEN_FOLLOWUPS_SQL).fetchall()
     out = []
     for cpr, name, value in rows:
         f = json.loads(value)

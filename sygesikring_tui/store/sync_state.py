@@ -28,10 +28,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..domain.model import PersonState, Provider, dumps, from_json, to_json
 from .db import Store, _now, task_row_of_json, write_person_rows
+
+# The domain model is imported where a state is decoded or encoded: the status line of a
+# desk that starts needs none of it (start-up time).
+if TYPE_CHECKING:
+    from ..domain.model import PersonState
 
 CURSOR = "cursor"
 TOKEN_READABLE = "token_readable"  # "1" when the launch found the token file readable by others
@@ -113,6 +117,8 @@ def status(store: Store, now: datetime | None = None) -> SyncStatus:
 
 def doc_record(doc: dict[str, Any]) -> dict[str, Any]:
     """A whole person state (domain codec JSON) as a pulled-person record."""
+    from ..domain.model import dumps
+
     d = dict(doc)
     tasks = d.get("tasks") or []
     d["tasks"] = []
@@ -237,6 +243,8 @@ def _held_removal(store: Store, cpr: str) -> bool:
 
 def install_providers(store: Store, docs: Sequence[dict[str, Any]]) -> None:
     if docs:
+        from ..domain.model import Provider, from_json
+
         store.upsert_providers(from_json(Provider, d) for d in docs)
 
 
@@ -311,6 +319,8 @@ def record_answers(store: Store, answers: Sequence[dict[str, Any]]) -> dict[str,
 
 
 def _refuse(store: Store, op_id: str, seq: int, cpr: str, status: str, answer: dict[str, Any]) -> None:
+    from ..domain.model import to_json
+
     local = store.load_person(cpr)
     local_doc = to_json(local) if local is not None else None
     server_doc = answer.get("state")
@@ -371,6 +381,8 @@ def conflicts(store: Store, cpr: str | None = None) -> list[ConflictItem]:
     if cpr:
         sql += " AND o.cpr = ?"
         args = (cpr,)
+    from ..domain.model import PersonState, from_json
+
     out = []
     for r in store.conn.execute(sql + " ORDER BY o.seq", args):
         res = json.loads(r[8]) if r[8] else {}
