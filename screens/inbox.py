@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from math import ceil
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -627,15 +627,28 @@ class SearchInput(Guarded, Input):
     BINDINGS = [Binding("down", "app.focus('inbox-list')", show=False, id="inbox.search.to_list"),
                 Binding("escape", "leave", show=False, id="inbox.search.clear")]
 
+    _typed = False  # a new value is being applied (between validate_value and watch_value)
+
     def action_leave(self) -> None:
         if self.value:
             self.value = ""
         else:
             self.screen.query_one(InboxList).focus()
 
+    def validate_value(self, value: str) -> str:
+        self._typed = value != self.value
+        return value
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """A typed letter changes Input's virtual width, which asks for a layout of the whole
+        screen (~2 ms of the keystroke); the field's own size never follows its text (one
+        line, 1fr wide), so that layout is skipped. Any other layout request passes."""
+        return super().refresh(*regions, repaint=repaint, layout=layout and not self._typed, recompose=recompose)
+
     def watch_value(self, value: str) -> None:
         """Filter the list in the same frame as the typed letter (handling ``Input.Changed``
         instead would cost one more frame per keystroke)."""
+        self._typed = False
         search = getattr(self.screen, "search_changed", None)
         if callable(search) and self.is_mounted:
             search(value)

@@ -112,3 +112,37 @@ async def test_a_new_count_repaints_the_scrollbar_only_when_its_thumb_changes(tm
         await pilot.press("slash", *sql(store, "SELECT cpr FROM tasks LIMIT 1")[0][0][:6])
         await settle(app, pilot)
         assert lst.total < 5 and painted  # a few rows: no thumb any more, repainted
+
+
+async def test_a_typed_letter_lays_out_nothing_and_a_long_search_still_scrolls_in_its_field(training_store, monkeypatch):
+    from textual.screen import Screen
+
+    from tests.test_ui_pilot import screen_text
+
+    layouts: list[int] = []
+    original = Screen._refresh_layout
+
+    def refresh_layout(self, *args, **kwargs):
+        layouts.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", refresh_layout)
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash")
+        await settle(app, pilot)
+        layouts.clear()
+        await pilot.press(*"abcdefghij" * 9, "backspace", *"xyz")
+        await settle(app, pilot)
+        assert layouts == []
+        field = app.screen.query_one("#search")
+        assert field.value.endswith("ghixyz") and field.scroll_x > 0
+        lines = screen_text(app).splitlines()
+        row = next(i for i, x in enumerate(lines) if "ghixyz" in x)
+        assert "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghij" not in lines[row]  # the start scrolled out
+        await pilot.press("home")
+        await settle(app, pilot)
+        assert field.scroll_x == 0
+        line = screen_text(app).splitlines()[row]
+        assert "abcdefghijabcdefghij" in line and "xyz" not in line
