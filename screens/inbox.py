@@ -558,7 +558,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             top = int(self.scroll_y)
             for i in (old, index):
                 if top <= i < top + self.visible_rows:
-                    self.refresh_line(i - top + 1)
+                    self.refresh_line(i + 1)  # (a line of the virtual list: row i is under the header)
 
     def _scroll_cursor_into_view(self) -> bool:
         """Scroll so the cursor row is visible; True if it scrolled."""
@@ -614,7 +614,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         """Focus changes only the cursor row's style: repaint that line, not the list."""
         top = int(self.scroll_y)
         if top <= self.cursor < top + self.visible_rows:
-            self.refresh_line(self.cursor - top + 1)
+            self.refresh_line(self.cursor + 1)
 
 
 class SearchInput(Guarded, Input):

@@ -146,3 +146,15 @@ async def test_a_typed_letter_lays_out_nothing_and_a_long_search_still_scrolls_i
         assert field.scroll_x == 0
         line = screen_text(app).splitlines()[row]
         assert "abcdefghijabcdefghij" in line and "xyz" not in line
+
+
+async def test_moving_the_cursor_in_a_scrolled_list_repaints_the_rows_it_left_and_reached(training_store):
+    app = make_app(training_store, today=TODAY)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("pagedown", "pagedown")
+        await settle(app, pilot)
+        assert inbox_of(app).scroll_y > 0
+        for keys in (("k",), ("k", "k"), ("j",), ("slash",), ("down",)):  # (focus leaves and returns)
+            await pilot.press(*keys)
+            await _painted_equals_full_repaint(app, pilot)
