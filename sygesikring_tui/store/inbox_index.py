@@ -247,7 +247,7 @@ class InboxIndex:
         self._name_starts = starts
         self._rank = rank
         # The filter's choices on the default view: one array per event and workaround.
-        for name in ("event_code", "workaround_id"):
+        for name in ("event_code", "workaround_id", "assignee"):
             col = getattr(self, name)
             groups: dict[int, array] = {}
             for i in base:
@@ -260,6 +260,9 @@ class InboxIndex:
         for sort in (*_FULL_REVERSE, *_GROUP_SORT):
             for desc in (False, True):
                 self.by_status(sort, desc, "open")
+        for status in self.values["status"]:  # the status filter's other values, by due date
+            if status:
+                self.by_status("due", False, status)
 
     @staticmethod
     def _letters(low: str, folded: str) -> set[str]:
@@ -423,12 +426,12 @@ class InboxIndex:
                     return self._in_default_view(tasks)
             names = self.name
             out = [i for i in out if names[i] in codes]
-        elif (base is self._default_base() and self._default_groups and not q.assignee
-              and bool(q.event_code) != bool(q.workaround_id)):
+        elif (base is self._default_base() and self._default_groups
+              and bool(q.event_code) + bool(q.workaround_id) + bool(q.assignee) == 1):
             if q.event_code:
                 return self._default_groups["event_code"].get(q.event_code, array("i"))
-            key = None if q.workaround_id == "none" else q.workaround_id
-            return self._default_groups["workaround_id"].get(key, array("i"))
+            column, value = ("workaround_id", q.workaround_id) if q.workaround_id else ("assignee", q.assignee)
+            return self._default_groups[column].get(None if value == "none" else value, array("i"))
         filters = []
         if q.event_code:
             filters.append(("event_code", q.event_code))
