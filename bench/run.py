@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="1000,10000,100000,1000000",
                     help="store sizes (tasks) for the first-paint series (default: 1k,10k,100k,1M)")
     ap.add_argument("--main", type=int, default=100_000, help="store size for the other figures (default 100k)")
-    ap.add_argument("--reps", type=int, default=5, help="repetitions of the process-start figures")
+    ap.add_argument("--reps", type=int, default=9, help="repetitions of the process-start figures (medians)")
     ap.add_argument("--no-datatable", action="store_true", help="skip the (slow) DataTable baselines")
     ap.add_argument("--sync", action="store_true", help="run bench.bench_sync too (push/pull figures)")
     ap.add_argument("--compare", metavar="FILE", help="an earlier bench JSON to compare with")

@@ -22,7 +22,7 @@ from textual_plotext import PlotextPlot
 
 from sygesikring_tui import fault_report, paths
 from sygesikring_tui.fault_report import NO_WORKAROUND, Report
-from sygesikring_tui import i18n
+from sygesikring_tui.fmt import number_text
 from sygesikring_tui.i18n import t
 
 from .sync_view import SyncStatusLine
@@ -47,12 +47,6 @@ def period(today: date, weeks: int) -> tuple[date, date]:
 def export_folder() -> Path:
     return paths.user_data_dir() / "reports"
 
-
-
-def _decimal(value: float) -> str:
-    """A number as the language writes it: 0,5 in Danish, 0.5 in English."""
-    text = f"{value:g}"
-    return text.replace(".", ",") if i18n.language() == "da" else text
 
 class ReportScreen(Guarded, Screen[None]):
     HELP_KEY = "help.report"
@@ -194,7 +188,7 @@ class ReportScreen(Guarded, Screen[None]):
                 day = self.retired[x.workaround_id]
                 retired = fmt_date(day) if day else t("report.retired")
             table.add_row(self._label(x.workaround_id), _jira(x.jira), str(x.received), str(x.closed),
-                          "–" if x.median_days is None else t("report.days", n=_decimal(x.median_days)),
+                          "–" if x.median_days is None else t("report.days", n=number_text(x.median_days)),
                           fault_report.hours(x.wizard_seconds), retired)
         if not self.report.totals:
             table.add_row(t("report.nothing"), "", "", "", "", "", "")

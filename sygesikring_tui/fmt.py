@@ -1,4 +1,4 @@
-"""How the desk writes and reads dates, times and the person's history, in one place.
+"""How the desk writes and reads dates, times, numbers and the person's history, in one place.
 
 Dates are shown the Danish way, DD-MM-YYYY, in both UI languages; a typed date may be
 DD-MM-YYYY (also with . or /) or ISO YYYY-MM-DD. Storage and the wire keep ISO: only what a
@@ -22,6 +22,21 @@ DATE_FORMAT = "%d-%m-%Y"
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DMY = re.compile(r"^(\d{1,2})[-./](\d{1,2})[-./](\d{4})$")
+
+
+_DANISH_MARKS = str.maketrans(",.", ".,")
+
+
+def number_text(value: float, lang: str | None = None) -> str:
+    """A number as the UI language writes it: thousands grouped, decimals only when it has
+    some (at most two) — "100.000" and "2,5" in Danish, "100,000" and "2.5" in English."""
+    from .i18n import language
+
+    if isinstance(value, float) and not value.is_integer():
+        text = f"{value:,.2f}".rstrip("0")
+    else:
+        text = f"{int(value):,}"
+    return text.translate(_DANISH_MARKS) if (lang or language()) == "da" else text
 
 
 def parse_date(text: str) -> date:

@@ -117,14 +117,9 @@ async def test_the_wizard_screen_records_a_session_each_time_its_draft_is_shown(
     assert len(rows) == 2 and all(end is not None for _start, end in rows)
 
 
-def test_a_median_of_half_a_day_is_written_with_the_languages_decimal_mark() -> None:
-    from screens.report import _decimal
-    from sygesikring_tui import i18n
+def test_numbers_are_written_with_the_languages_decimal_and_thousands_marks() -> None:
+    from sygesikring_tui.fmt import number_text
 
-    i18n.set_language("da")
-    try:
-        assert (_decimal(0.5), _decimal(2.0)) == ("0,5", "2")
-        i18n.set_language("en")
-        assert _decimal(0.5) == "0.5"
-    finally:
-        i18n.set_language("da")
+    assert [number_text(x, "da") for x in (0.5, 2.0, 2.25, 100_000, 1234.5)] == ["0,5", "2", "2,25", "100.000",
+                                                                                "1.234,5"]
+    assert [number_text(x, "en") for x in (0.5, 2.0, 100_000, 1234.5)] == ["0.5", "2", "100,000", "1,234.5"]

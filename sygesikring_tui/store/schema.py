@@ -122,7 +122,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         -- The follow-ups view (store/followups.py) reads only persons that have follow-ups:
         -- a partial index on the same expression its query filters by (the codec writes a
         -- non-empty list as "followups":[{ ). Without it, every person's document was read.
-        CREATE INDEX persons_with_followups ON persons(cpr) WHERE instr(doc, '"followups":[{') > 0;
+        CREATE INDEX IF NOT EXISTS persons_with_followups ON persons(cpr) WHERE instr(doc, '"followups":[{') > 0;
         """,
     ),
 ]
