@@ -426,7 +426,9 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         if row is None:
             return ("blank", width)
         # Keyed by task: a search keystroke or a backspace shows mostly tasks drawn before.
-        return (row["rid"], width, index == self.cursor, self.has_focus, self.query_.sort == "received",
+        # Focus shows on the cursor row only (see _refresh_cursor_line).
+        is_cursor = index == self.cursor
+        return (row["rid"], width, is_cursor, is_cursor and self.has_focus, self.query_.sort == "received",
                 row["id"] in self.drafts)
 
     def render_line(self, y: int) -> Strip:
@@ -460,7 +462,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             if changed and run_start is None:
                 run_start = y
             elif not changed and run_start is not None:
-                self.refresh(Region(0, run_start, self.size.width, y - run_start))
+                self.refresh(Region(0, run_start, width, y - run_start))
                 run_start = None
 
     def notify_style_update(self) -> None:
