@@ -125,7 +125,10 @@ class InboxIndex:
         self._letter_names: dict[str, array] = {}  # character -> the name codes it finds
         self._pair_names: dict[str, array] = {}  # two characters -> the names holding them (raw or folded)
         self._rank: array | None = None  # per position: its place in the default view, -1: not in it
-        self._name_starts = array("i")  # per name code: where its tasks start in order("name")
+        # Default view, per name code: its tasks' places in the view (ascending), grouped by name
+        self._open_ranks_by_name = array("i")
+        self._open_name_count = array("i")  # per name code: its tasks in the default view
+        self._open_name_starts = array("i")  # per name code: where its group starts
 
     def __len__(self) -> int:
         return len(self.rid)
@@ -232,19 +235,26 @@ class InboxIndex:
             digits[str(cpr[i] // 1_000_000_000)].append(i)
         self._first_digit = digits
         self._cpr_keys()
-        # Each task's place in the default view, and where each name's tasks start in the
-        # name order: a search there is answered from the tasks it can match (the second
-        # letter typed would otherwise test every task the first letter found, ~20 ms).
+        # Each task's place in the default view, and those places grouped by name: a search
+        # there is answered from the tasks it can match (the second letter typed would
+        # otherwise test every task the first letter found, ~20 ms).
         rank = array("i", [-1]) * len(self)
+        counts = array("i", bytes(4 * len(self._name_count)))
         for r, i in enumerate(base):
             rank[i] = r
-        starts = array("i", bytes(4 * len(self._name_count)))
+            counts[names[i]] += 1
+        starts = array("i", bytes(4 * len(counts)))
         total = 0
-        for c, n in enumerate(self._name_count):
+        for c, n in enumerate(counts):
             starts[c] = total
             total += n
-        self.order("name", False)
-        self._name_starts = starts
+        fill = array("i", starts)
+        grouped = array("i", bytes(4 * total))
+        for r, i in enumerate(base):
+            c = names[i]
+            grouped[fill[c]] = r
+            fill[c] += 1
+        self._open_ranks_by_name, self._open_name_count, self._open_name_starts = grouped, counts, starts
         self._rank = rank
         # The filter's choices on the default view: one array per event and workaround.
         for name in ("event_code", "workaround_id", "assignee"):
@@ -417,13 +427,13 @@ class InboxIndex:
                 return self._first_letter.get(s.term, array("i"))
             codes = self._name_codes(s)
             if plain:
-                count = self._name_count
+                count = self._open_name_count
                 if sum(count[c] for c in codes) < len(base):
-                    by_name, starts = self.order("name", False), self._name_starts
-                    tasks = array("i")
+                    grouped, starts = self._open_ranks_by_name, self._open_name_starts
+                    ranks = array("i")
                     for c in codes:
-                        tasks += by_name[starts[c]:starts[c] + count[c]]
-                    return self._in_default_view(tasks)
+                        ranks += grouped[starts[c]:starts[c] + count[c]]
+                    return self._at_ranks(ranks)
             names = self.name
             out = [i for i in out if names[i] in codes]
         elif (base is self._default_base() and self._default_groups
@@ -452,11 +462,13 @@ class InboxIndex:
         rank = self._rank
         assert rank is not None
         ranks = [rank[p] for p in positions]
-        ranks = [r for r in ranks if r >= 0]
-        ranks.sort()
+        return self._at_ranks([r for r in ranks if r >= 0])
+
+    def _at_ranks(self, ranks: Iterable[int]) -> array:
+        """The default view's tasks at ``ranks`` (places in it, any order), in its order."""
         base = self._default_base()
         assert base is not None
-        return array("i", [base[r] for r in ranks])
+        return array("i", [base[r] for r in sorted(ranks)])
 
     def rids(self, positions: Iterable[int]) -> list[int]:
         rid = self.rid
@@ -475,8 +487,8 @@ class InboxIndex:
         out["sort orders"] = sum(a.itemsize * len(a) for a in (*self._orders.values(), *self._by_status.values()))
         out["one-character searches"] = sum(a.itemsize * len(a) for d in (self._first_letter or {}, self._first_digit or {})
                                             for a in d.values())
-        out["default view ranks"] = (self._rank.itemsize * len(self._rank) if self._rank is not None else 0) + \
-            self._name_starts.itemsize * len(self._name_starts)
+        out["default view ranks"] = sum(a.itemsize * len(a) for a in (
+            self._rank or array("i"), self._open_ranks_by_name, self._open_name_count, self._open_name_starts))
         out["two-character name pairs"] = sum(a.itemsize * len(a) for a in self._pair_names.values())
         out["filter groups"] = sum(a.itemsize * len(a) for g in self._default_groups.values() for a in g.values())
         return out
