@@ -4,25 +4,23 @@ shows is exactly what a full repaint of the screen shows."""
 
 from __future__ import annotations
 
-import pytest
-
 from screens.app import make_app
 from screens.inbox import InboxList
-from sygesikring_tui import i18n
 from tests.conftest import TODAY
-from tests.test_ui_pilot import SIZE, inbox_of, settle, sql
+from tests.test_ui_pilot import SIZE, danish, inbox_of, index_at_once, settle, sql  # noqa: F401 (autouse fixtures)
 
 
-@pytest.fixture(autouse=True)
-def index_at_once(monkeypatch):
-    monkeypatch.setattr("screens.inbox.INDEX_DELAY", 0)
+def _calls(monkeypatch, cls: type, name: str) -> list[object]:
+    """A list that gets each object whose ``cls.name`` method is called (for the test's life)."""
+    calls: list[object] = []
+    original = getattr(cls, name)
 
+    def counted(self, *args, **kwargs):
+        calls.append(self)
+        return original(self, *args, **kwargs)
 
-@pytest.fixture(autouse=True)
-def danish():
-    i18n.set_language("da")
-    yield
-    i18n.set_language("da")
+    monkeypatch.setattr(cls, name, counted)
+    return calls
 
 
 async def _painted_equals_full_repaint(app, pilot) -> None:
@@ -56,14 +54,7 @@ async def test_after_each_search_filter_and_sort_key_the_screen_is_what_a_full_r
 
 async def test_a_key_that_changes_nothing_repaints_no_line_of_the_list_nor_its_scrollbar(training_store, monkeypatch):
     app = make_app(training_store, today=TODAY)
-    drawn: list[int] = []
-    original = InboxList.render_line
-
-    def render_line(self, y):
-        drawn.append(y)
-        return original(self, y)
-
-    monkeypatch.setattr(InboxList, "render_line", render_line)
+    drawn = _calls(monkeypatch, InboxList, "render_line")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         lst = inbox_of(app)
@@ -92,14 +83,7 @@ async def test_a_new_count_repaints_the_scrollbar_only_when_its_thumb_changes(tm
     store = tmp_path / "larger.db"  # over ~400 rows the thumb is one cell at the top
     training.build(store, tasks=800, seed=7, today=TODAY)
     app = make_app(store, today=TODAY)
-    painted: list[int] = []
-    original = ScrollBar.render
-
-    def render(self):
-        painted.append(self.window_virtual_size)
-        return original(self)
-
-    monkeypatch.setattr(ScrollBar, "render", render)
+    painted = _calls(monkeypatch, ScrollBar, "render")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         lst = inbox_of(app)
@@ -119,14 +103,7 @@ async def test_a_typed_letter_lays_out_nothing_and_a_long_search_still_scrolls_i
 
     from tests.test_ui_pilot import screen_text
 
-    layouts: list[int] = []
-    original = Screen._refresh_layout
-
-    def refresh_layout(self, *args, **kwargs):
-        layouts.append(1)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Screen, "_refresh_layout", refresh_layout)
+    layouts = _calls(monkeypatch, Screen, "_refresh_layout")
     app = make_app(training_store, today=TODAY)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
