@@ -16,8 +16,9 @@ import sqlite3
 from array import array
 from dataclasses import dataclass, replace
 from datetime import date
+from math import ceil
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -28,10 +29,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Horizontal
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
@@ -105,6 +107,14 @@ def fmt_int(n: int) -> str:
     return s.replace(",", ".") if i18n.language() == "da" else s
 
 
+def _bar_look(bar: ScrollBar) -> list[Segment]:
+    """What ``bar`` draws (the segments of its thumb and track), as ``ScrollBar`` renders it."""
+    virtual, window = bar.window_virtual_size, bar.window_size
+    return bar.renderer.render_bar(size=bar.size.height, virtual_size=ceil(virtual),
+                                   window_size=ceil(window if window < virtual else 0), position=bar.position,
+                                   thickness=bar.thickness, vertical=bar.vertical).segments
+
+
 class InboxList(Guarded, ScrollView, can_focus=True):
     """The virtual task list. Line 0 is the column header; rows follow."""
 
@@ -162,6 +172,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         # keystroke shows mostly rows seen before); cleared when the store changes.
         self._by_rid: LRUCache[int, dict[str, Any]] = LRUCache(2048)
         self._lines: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        self._painted: dict[int, tuple[Any, ...]] = {}  # view line -> the key of what it shows
         self._wa_labels: dict[str | None, str] = {}
         self._styles: dict[tuple[str, bool], Style] = {}
         self.drafts: frozenset[str] = frozenset()  # task ids with a wizard draft ("Kladde")
@@ -221,7 +232,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._set_rows(self.total)
         if not keep_cursor:
             self.scroll_to(0, 0, animate=False, immediate=True)
-        self.refresh()
+        self._refresh_changed_lines()
         self._count_changed()
         if self.index is None and self._index_state == "none":
             self._load_ids(query, self._gen)
@@ -250,11 +261,21 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def _set_rows(self, rows: int) -> None:
         """Set the virtual height to ``rows`` + the header line WITHOUT a screen layout: the
         vertical scrollbar is always shown (overflow-y: scroll), so only it needs updating.
-        A layout per keystroke would cost more than the whole query."""
+        A layout per keystroke would cost more than the whole query. The scrollbar is
+        repainted only if it looks different: over a few hundred rows its thumb is one cell
+        at the top whatever the count, and repainting it cost ~2 ms of every keystroke."""
         size = Size(self.size.width, rows + 1)
-        if size != self.virtual_size:
-            self.set_reactive(InboxList.virtual_size, size)
-            self._scroll_update(size)
+        if size == self.virtual_size:
+            return
+        self.set_reactive(InboxList.virtual_size, size)
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            before = _bar_look(bar)
+            bar.set_reactive(ScrollBar.window_virtual_size, size.height)
+            bar.set_reactive(ScrollBar.window_size, self.container_size.height - self.scrollbar_size_horizontal)
+            if _bar_look(bar) != before:
+                bar.refresh()
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         # The list keeps its own virtual size (rows + header). The layout pass offers one
@@ -277,6 +298,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         self._read_drafts()
         self._by_rid.clear()
         self._lines.clear()
+        self._painted.clear()  # the same tasks may now read differently: repaint every line
         if self.index is not None and self._store_signature() != self._index_signature:
             self.index = None  # stale: SQLite answers until the new index is loaded
             self._load_index(self._store_signature())
@@ -303,6 +325,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             settled()
         positions = index.select(self.query_)
         if len(positions) != self.total or not self.total_known:  # count unknown, or the store changed
+            self._painted.clear()  # (rows read before may differ from the index's: repaint all)
             self.set_query(self.query_, keep_cursor=True)
         else:
             self._positions = positions
@@ -393,24 +416,54 @@ class InboxList(Guarded, ScrollView, can_focus=True):
     def refresh_texts(self) -> None:
         self.invalidate()
 
+    def _line_key(self, y: int, width: int) -> tuple[Any, ...]:
+        """What line ``y`` of the view shows: equal keys draw equal lines."""
+        if y == 0:
+            q = self.query_
+            return ("header", width, q.sort, q.descending, i18n.language())
+        index = int(self.scroll_y) + y - 1
+        row = self.row_at(index) if index < self.total else None
+        if row is None:
+            return ("blank", width)
+        # Keyed by task: a search keystroke or a backspace shows mostly tasks drawn before.
+        # Focus shows on the cursor row only (see _refresh_cursor_line).
+        is_cursor = index == self.cursor
+        return (row["rid"], width, is_cursor, is_cursor and self.has_focus, self.query_.sort == "received",
+                row["id"] in self.drafts)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        if y == 0:
-            return self._header_line(width)
-        index = int(self.scroll_y) + y - 1
-        if index >= self.total:
+        key = self._line_key(y, width)
+        self._painted[y] = key
+        if key[0] == "blank":
             return Strip.blank(width, self.rich_style)
-        row = self.row_at(index)
-        if row is None:
-            return Strip.blank(width, self.rich_style)
-        is_cursor = index == self.cursor
-        # Keyed by task: a search keystroke or a backspace shows mostly tasks drawn before.
-        key = (row["rid"], width, is_cursor, self.has_focus, self.query_.sort == "received",
-               row["id"] in self.drafts)
         strip = self._lines.get(key)
         if strip is None:
-            strip = self._lines[key] = self._row_line(row, width, is_cursor)
+            if y == 0:
+                strip = self._header_line(width)
+            else:
+                index = int(self.scroll_y) + y - 1
+                strip = self._row_line(self.row_at(index), width, key[2])  # type: ignore[arg-type]
+            self._lines[key] = strip
         return strip
+
+    def _refresh_changed_lines(self) -> None:
+        """Repaint only the lines whose content changed since they were drawn (a search
+        keystroke often keeps most of the first page: redrawing those lines would cost
+        Textual's styling and compositing of each again). A scroll repaints everything itself."""
+        region = self.scrollable_content_region
+        if not self._painted:
+            self.refresh()
+            return
+        width = region.width
+        run_start = None
+        for y in range(region.height + 1):
+            changed = y < region.height and self._line_key(y, width) != self._painted.get(y)
+            if changed and run_start is None:
+                run_start = y
+            elif not changed and run_start is not None:
+                self.refresh(Region(0, run_start, width, y - run_start))
+                run_start = None
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -429,21 +482,16 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         return got
 
     def _header_line(self, width: int) -> Strip:
-        key = ("header", width, self.query_.sort, self.query_.descending, i18n.language())
-        strip = self._lines.get(key)
-        if strip is None:
-            style = self.get_component_rich_style("inbox--header")
-            cells = []
-            by_received = self.query_.sort == "received"  # then the first column shows that date
-            sorted_col = "due" if by_received else self.query_.sort
-            for col, w in zip(COLUMNS, layout(width)):
-                label = t("inbox.col.received" if by_received and col.key == "due" else col.label)
-                if col.key == sorted_col:
-                    label += " ▼" if self.query_.descending else " ▲"
-                cells.append(fit(label, w))
-            strip = Strip([Segment(fit(" ".join(cells), width), style)], width)
-            self._lines[key] = strip
-        return strip
+        style = self.get_component_rich_style("inbox--header")
+        cells = []
+        by_received = self.query_.sort == "received"  # then the first column shows that date
+        sorted_col = "due" if by_received else self.query_.sort
+        for col, w in zip(COLUMNS, layout(width)):
+            label = t("inbox.col.received" if by_received and col.key == "due" else col.label)
+            if col.key == sorted_col:
+                label += " ▼" if self.query_.descending else " ▲"
+            cells.append(fit(label, w))
+        return Strip([Segment(fit(" ".join(cells), width), style)], width)
 
     def _workaround_label(self, wid: str | None, draft: bool = False) -> str:
         label = self._wa_labels.get(wid)
@@ -480,18 +528,21 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             style = base + self._style("inbox--closed")
         else:
             style = base
-        segments: list[Segment] = []
         urgent = bool(due_marker(row["due"], row["status"], self.today))
         due_style = style + self._style("inbox--due") if urgent and not is_cursor else style
         if urgent and is_cursor:
             due_style = style + Style(bold=True, underline=True)
-        for i, (text, w) in enumerate(zip(texts, widths)):
-            if i:
-                segments.append(Segment(" ", style))
-            segments.append(Segment(fit(text, w), due_style if i in (0, 1) else style))
+        # The cells as runs of one style (1 segment for most rows, 4 for an urgent one, not
+        # 14): every segment costs again in Textual's line styling, filters and compositor.
+        cells = [fit(text, w) for text, w in zip(texts, widths)]
         used = sum(widths) + len(widths) - 1
         if used < width:
-            segments.append(Segment(" " * (width - used), style))
+            cells[-1] += " " * (width - used)
+        if due_style == style:
+            segments = [Segment(" ".join(cells), style)]
+        else:
+            segments = [Segment(cells[0], due_style), Segment(" ", style), Segment(cells[1], due_style),
+                        Segment(" " + " ".join(cells[2:]), style)]
         return Strip(segments).crop(0, width)
 
     # -- navigation ---------------------------------------------------------------------
@@ -509,7 +560,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
             top = int(self.scroll_y)
             for i in (old, index):
                 if top <= i < top + self.visible_rows:
-                    self.refresh_line(i - top + 1)
+                    self.refresh_line(i + 1)  # (a line of the virtual list: row i is under the header)
 
     def _scroll_cursor_into_view(self) -> bool:
         """Scroll so the cursor row is visible; True if it scrolled."""
@@ -565,7 +616,7 @@ class InboxList(Guarded, ScrollView, can_focus=True):
         """Focus changes only the cursor row's style: repaint that line, not the list."""
         top = int(self.scroll_y)
         if top <= self.cursor < top + self.visible_rows:
-            self.refresh_line(self.cursor - top + 1)
+            self.refresh_line(self.cursor + 1)
 
 
 class SearchInput(Guarded, Input):
@@ -578,15 +629,28 @@ class SearchInput(Guarded, Input):
     BINDINGS = [Binding("down", "app.focus('inbox-list')", show=False, id="inbox.search.to_list"),
                 Binding("escape", "leave", show=False, id="inbox.search.clear")]
 
+    _typed = False  # a new value is being applied (between validate_value and watch_value)
+
     def action_leave(self) -> None:
         if self.value:
             self.value = ""
         else:
             self.screen.query_one(InboxList).focus()
 
+    def validate_value(self, value: str) -> str:
+        self._typed = value != self.value
+        return value
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """A typed letter changes Input's virtual width, which asks for a layout of the whole
+        screen (~2 ms of the keystroke); the field's own size never follows its text (one
+        line, 1fr wide), so that layout is skipped. Any other layout request passes."""
+        return super().refresh(*regions, repaint=repaint, layout=layout and not self._typed, recompose=recompose)
+
     def watch_value(self, value: str) -> None:
         """Filter the list in the same frame as the typed letter (handling ``Input.Changed``
         instead would cost one more frame per keystroke)."""
+        self._typed = False
         search = getattr(self.screen, "search_changed", None)
         if callable(search) and self.is_mounted:
             search(value)
