@@ -189,9 +189,14 @@ async def inbox_keystrokes(store: Path) -> dict[str, list[float]]:
         lst = app.screen.inbox_list
         # Filters, edited in place in the filter line (f, then ←/→ to the field): every ↓ is
         # one filter change; then x clears them all (also timed).
+        from screens.inbox import FILTER_FIELDS, FilterBar
+
+        bar = app.screen.query_one(FilterBar)
         for col, downs in ((0, 1), (0, 2), (1, 1), (1, 2), (1, 3), (1, 5), (1, 8), (2, 1), (2, 2), (2, 5)):
-            await pilot.press("f", *["right"] * col)
+            # (the filter line keeps the field it was left on: step from there to field ``col``)
+            await pilot.press("f", *["right"] * ((col - bar.field) % len(FILTER_FIELDS)))
             await pilot.pause()
+            assert bar.field == col, (bar.field, col)
             for _ in range(downs):
                 await timed("down", "filter")
             await pilot.press("enter")  # back to the list

@@ -41,6 +41,7 @@ from textual.worker import Worker, WorkerState
 
 from sygesikring_tui import i18n
 from sygesikring_tui.domain.cpr import mask
+from sygesikring_tui.fmt import number_text
 from sygesikring_tui.i18n import t
 from sygesikring_tui.store import inbox
 from sygesikring_tui.domain import cpr
@@ -100,11 +101,6 @@ def fit(text: str, width: int) -> str:
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
     return set_cell_size(text, width)
-
-
-def fmt_int(n: int) -> str:
-    s = f"{n:,}"
-    return s.replace(",", ".") if i18n.language() == "da" else s
 
 
 def _bar_look(bar: ScrollBar) -> list[Segment]:
@@ -844,7 +840,7 @@ class InboxScreen(Guarded, Screen[None]):
 
     def _update_count(self, total: int) -> None:
         known = self.inbox_list.total_known
-        self._show("#count", t("inbox.count", n=fmt_int(total) if known else "…"))
+        self._show("#count", t("inbox.count", n=number_text(total) if known else "…"))
 
     def on_inbox_list_count_changed(self, message: InboxList.CountChanged) -> None:
         self._update_count(message.total)
@@ -922,7 +918,7 @@ class InboxScreen(Guarded, Screen[None]):
             hidden = lst.count_for(replace(q, status=None))
             if hidden:
                 key = "inbox.search.hidden_closed" if q.status == "open" else "inbox.search.hidden_other"
-                text = t(key, status=t(f"status.{q.status}"), n=fmt_int(hidden))
+                text = t(key, status=t(f"status.{q.status}"), n=number_text(hidden))
         if self._shown.get("#search-note") != text:
             self._show("#search-note", text)
             self.query_one("#search-note", Static).set_class(bool(text), "-shown")
