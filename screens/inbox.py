@@ -651,6 +651,7 @@ class SearchInput(Guarded, Input):
         if callable(search) and self.is_mounted:
             search(value)
 
+
 FILTER_FIELDS = ("status", "event_code", "workaround_id", "assignee")
 
 
