@@ -13,12 +13,12 @@ Held records (``sync_held``) are these records' JSON, the same shape as the page
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal, Union
 
 import msgspec
 from msgspec.structs import astuple
 
-ISO_DATE = Annotated[str, msgspec.Meta(min_length=10, max_length=10)]  # YYYY-MM-DD (a pattern costs 2 us a field)
 CPR = Annotated[str, msgspec.Meta(min_length=10, max_length=10)]
 VERSION = Annotated[int, msgspec.Meta(ge=0)]
 
@@ -31,8 +31,8 @@ class PulledTask(msgspec.Struct, kw_only=True):
     cpr: CPR
     event_code: str
     event_id: str | None = None
-    received: ISO_DATE
-    due: ISO_DATE
+    received: date  # a real date (checked in C as fast as a length; a pattern cost 2 us a field)
+    due: date
     status: Literal["open", "closed"] = "open"
     assignee: str | None = None
     closed_reason: str | None = None
@@ -58,7 +58,11 @@ class PulledPerson(msgspec.Struct, tag_field="kind", tag="person"):
         """The ``tasks`` rows (columns :data:`PULLED_TASK_COLUMNS`)."""
         # Python's lower(), as in store.db.task_row: SQLite's lower() leaves Æ, Ø and Å.
         tail = (self.name, f"{self.cpr} {self.name.lower()}")
-        return [astuple(t) + tail for t in self.tasks]
+        rows = []
+        for t in self.tasks:
+            r = astuple(t)  # received and due are dates: the table keeps their ISO text
+            rows.append(r[:4] + (r[4].isoformat(), r[5].isoformat()) + r[6:] + tail)
+        return rows
 
 
 class PulledRemoval(msgspec.Struct, tag_field="kind", tag="removal"):

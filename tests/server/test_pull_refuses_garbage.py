@@ -63,6 +63,7 @@ GARBAGE = {
     "version as text": (_set(_person, "version", "seven"), "$.changes["),
     "unknown kind": (_set(_person, "kind", "alien"), "kind"),
     "task without due": (_drop(lambda p: _person(p)["tasks"][0], "due"), "due"),
+    "due not a date": (_set(lambda p: _person(p)["tasks"][0], "due", "2026-13-45"), "due"),
     "task status unknown": (_set(lambda p: _person(p)["tasks"][0], "status", "maybe"), "status"),
     "doc not text": (_set(_person, "doc", {"person": None}), "doc"),
 }
