@@ -18,14 +18,13 @@ from typing import TYPE_CHECKING, Any
 from .catalogue import Catalogue
 from .domain.model import Case, PersonState, Task
 from .domain.operations import PlannedOp
+from .drafts import DRAFT_WIZARD_KEY
 from .store import Store
 
 if TYPE_CHECKING:  # the wizards (every module of them) are imported when a case is opened, not at start
     from .domain.wizards import Wizard, WizardContext
 
 log = logging.getLogger(__name__)
-
-DRAFT_WIZARD_KEY = "_wizard"  # the wizard key, kept in the draft next to the field values
 
 
 def default_caseworker() -> str:
