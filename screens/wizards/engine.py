@@ -577,6 +577,7 @@ class WizardScreen(Screen[str | None]):
         first: Widget | None = None
         for f in step.fields:
             value = self.draft.get(f.id, "")
+            locked = f.is_locked(self.draft, self.ctx)
             if f.kind == "confirm":
                 w: Widget = Toggle(t(f.label), value=value == "yes", id=f"fld-{f.id}")
             else:
@@ -591,9 +592,9 @@ class WizardScreen(Screen[str | None]):
                     # Tab into a field puts the cursor at its end: one key never replaces it all
                     w = Input(value=field_date(value) if f.kind == "date" else value, id=f"fld-{f.id}",
                               compact=True, placeholder=t("wizard.hint.date") if f.kind == "date" else "",
-                              select_on_focus=False, disabled=f.is_locked(self.draft, self.ctx))
+                              select_on_focus=False, disabled=locked)
             widgets.append(w)
-            if f.is_locked(self.draft, self.ctx):  # said in words: a disabled field is only greyed out
+            if locked:  # said in words: a disabled field is only greyed out
                 widgets.append(Static(t("wizard.hint.locked"), classes="wiz-hint", markup=False))
             elif f.hint:
                 widgets.append(Static(t(f.hint), classes="wiz-hint", markup=False))
