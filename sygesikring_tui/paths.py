@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import platformdirs
+
 APP_NAME = "sygesikring-tui"
 
 
@@ -19,12 +21,7 @@ def data_dir() -> Path:
 
 def user_data_dir() -> Path:
     override = os.environ.get("SYGESIKRING_HOME")
-    if override:
-        base = Path(override)
-    else:
-        import platformdirs  # (only here: a set SYGESIKRING_HOME never needs it)
-
-        base = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+    base = Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
     return base
 
@@ -35,8 +32,6 @@ def user_config_dir() -> Path:
     override = os.environ.get("SYGESIKRING_HOME")
     if override:
         return Path(override) / "config"
-    import platformdirs
-
     return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
