@@ -44,6 +44,7 @@ CHUNK = 4096  # rows read from SQLite at a time while loading (no full fetchall 
 # Sorts whose DESC reverses every key (see inbox.SORTS), and those that reverse only the first
 # key and keep (due, rid) ascending inside a group.
 _FULL_REVERSE = ("due", "received", "cpr", "name")
+DEFAULT_VIEW = ("due", False, "open")  # (sort, descending, status) of the inbox as it opens
 _GROUP_SORT = ("event", "status", "workaround")
 _COLUMN = {"event": "event_code", "workaround": "workaround_id"}
 
@@ -195,14 +196,14 @@ class InboxIndex:
         finally:
             conn.close()
         if index is not None:
-            index.by_status("due", False, "open")  # the default order, ready before the first keystroke
+            index.by_status(*DEFAULT_VIEW)  # the default order, ready before the first keystroke
         return index
 
     def warm(self) -> None:
         """Compute every sort order (worker thread), so no keystroke ever sorts; and, for the
         default view (open tasks by due date), the result of every one-letter and one-digit
         search: the first character typed is the one keystroke that must test every row."""
-        base = self.by_status("due", False, "open")
+        base = self.by_status(*DEFAULT_VIEW)
         letters_of = [self._letters(low, f) for low, f in zip(self._low, self._folded)]
         letter_names: dict[str, array] = {}
         for code, letters in enumerate(letters_of):
@@ -308,7 +309,7 @@ class InboxIndex:
 
     # -- selecting ----------------------------------------------------------------------
     def _default_base(self) -> array | None:
-        return self._by_status.get(("due", False, "open"))
+        return self._by_status.get(DEFAULT_VIEW)
 
     def _code(self, column: str, value: Any) -> int | None:
         """The code of ``value`` in ``column`` (None: no task has it)."""
@@ -407,7 +408,7 @@ class InboxIndex:
         default_view = base is self._default_base() and not (q.event_code or q.workaround_id or q.assignee)
         # The default view with only a search: the matching tasks can be picked from the
         # tasks the search could match at all, when there are fewer of those than in ``base``.
-        plain = (self._rank is not None and (q.sort, q.descending, q.status) == ("due", False, "open")
+        plain = (self._rank is not None and (q.sort, q.descending, q.status) == DEFAULT_VIEW
                  and not (q.event_code or q.workaround_id or q.assignee))
         if s.kind == "cpr":
             if len(s.term) == 1 and default_view and self._first_digit is not None:
